@@ -1,0 +1,381 @@
+"""Training: a frozen config, a plain minibatch loop with real autograd and ``torch.optim``, and a
+history of everything the notebooks plot.
+
+Speed comes from the loop's shape, not from tricks that change the maths: index tensors made once,
+one seeded permutation per epoch (no DataLoader), ``index_select`` lookups, fused optimizers where
+PyTorch has them, and one torch thread (on a busy 2-core machine one thread was many times faster
+than two). Every optimizer step costs ~1 ms of fixed overhead, so the number of steps is the budget.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import torch
+
+from .data import Ratings, Split, random_split
+from .model import INIT_SCHEMES, MF
+from .preprocessing import NORMALIZATIONS, Normalizer
+
+__all__ = ["TrainConfig", "History", "Divergence", "train", "OPTIMIZERS", "REGULARIZERS"]
+
+OPTIMIZERS = {
+    "sgd": "plain SGD",
+    "momentum": "SGD with momentum",
+    "adam": "Adam",
+    "adamw": "AdamW (decoupled weight decay)",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "sparse_adam": "SparseAdam on sparse embeddings (+ Adam for the global bias)",
+}
+REGULARIZERS = {
+    "none": "no regularization",
+    "weight_decay": "the optimizer's weight_decay (coupled L2 in Adam, decoupled in AdamW)",
+    "l2_batch": "λ·mean over the batch of (‖p_u‖² + ‖q_i‖²) — classic MF",
+    "l2_all": "λ·(mean over all users ‖p‖² + mean over all items ‖q‖²)",
+    "l1_batch": "λ·mean over the batch of (‖p_u‖₁ + ‖q_i‖₁)",
+}
+_SPARSE_OK = ("sgd", "adagrad", "sparse_adam")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines one training run. Same config + same data = same numbers."""
+
+    dim: int = 32                    # embedding size
+    epochs: int = 15                 # passes over the training ratings
+    batch_size: int = 4096           # ratings per optimizer step (steps are the time budget)
+    optimizer: str = "adam"          # one of OPTIMIZERS
+    lr: float = 0.02                 # learning rate of the embeddings
+    bias_lr: float | None = None     # learning rate of the bias terms; None = same as lr
+    momentum: float = 0.9            # used by optimizer="momentum" only
+    init: str = "normal"             # one of model.INIT_SCHEMES
+    init_std: float = 0.1            # std for init="normal"/"uniform"
+    init_value: float = 0.1          # value for init="constant"
+    reg: str = "none"                # one of REGULARIZERS
+    reg_strength: float = 0.0        # λ (or weight_decay) of that regularizer
+    user_bias: bool = True           # learn a bias per user
+    item_bias: bool = True           # learn a bias per item
+    global_bias: bool = True         # learn a global bias, started at the training mean
+    normalize: str = "center"        # "none", "center", "user" or "zscore" (the seed's StandardScaler)
+    sparse: bool | None = None       # sparse embeddings; None = only for sparse_adam
+    seed: int = 0                    # seeds init and batch order (private generators)
+    threads: int | None = 1          # torch threads while training; None = leave as is
+    device: str = "cpu"              # "cuda" when available and wanted
+    snapshot_epochs: tuple = ()      # epochs (besides first and last) to keep full tables of
+    fused: bool = True               # use PyTorch's fused optimizer kernels when they exist
+
+    def __post_init__(self):
+        def check(ok, pname, why):
+            if not ok:
+                raise ValueError(f"{pname} must be {why}, got {getattr(self, pname)!r}")
+
+        for pname in ("dim", "epochs", "batch_size"):
+            v = getattr(self, pname)
+            check(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= (0 if pname == "epochs" else 1),
+                  pname, "a positive integer" if pname != "epochs" else "an integer >= 0")
+        check(self.optimizer in OPTIMIZERS, "optimizer", f"one of {list(OPTIMIZERS)}")
+        check(self.reg in REGULARIZERS, "reg", f"one of {list(REGULARIZERS)}")
+        check(self.init in INIT_SCHEMES, "init", f"one of {list(INIT_SCHEMES)}")
+        check(self.normalize in NORMALIZATIONS, "normalize", f"one of {list(NORMALIZATIONS)}")
+        for pname in ("lr", "init_std"):
+            v = getattr(self, pname)
+            check(_is_real(v) and v > 0 and math.isfinite(v), pname, "a finite number > 0")
+        check(self.bias_lr is None or (_is_real(self.bias_lr) and 0 < self.bias_lr < math.inf),
+              "bias_lr", "None or a finite number > 0")
+        check(_is_real(self.reg_strength) and 0 <= self.reg_strength < math.inf,
+              "reg_strength", "a finite number >= 0")
+        check(_is_real(self.momentum) and 0 <= self.momentum < 1, "momentum", "in [0, 1)")
+        check(_is_real(self.init_value) and math.isfinite(self.init_value), "init_value",
+              "a finite number")
+        check(self.threads is None or (isinstance(self.threads, int) and self.threads >= 1),
+              "threads", "None or a positive integer")
+        if self.sparse and self.optimizer not in _SPARSE_OK:
+            raise ValueError(f"sparse=True needs an optimizer that takes sparse gradients "
+                             f"({_SPARSE_OK}), got optimizer={self.optimizer!r}")
+        if self.optimizer == "sparse_adam" and self.sparse is False:
+            raise ValueError("optimizer='sparse_adam' needs sparse embeddings, got sparse=False")
+        if self.uses_sparse and self.reg == "weight_decay" and self.reg_strength > 0:
+            raise ValueError(f"reg='weight_decay' is not available with sparse embeddings "
+                             f"(optimizer={self.optimizer!r}); use reg='l2_batch'")
+        if self.uses_sparse and self.reg == "l2_all" and self.reg_strength > 0:
+            raise ValueError("reg='l2_all' touches every row, which sparse embeddings cannot do; "
+                             "use reg='l2_batch'")
+
+    @property
+    def uses_sparse(self) -> bool:
+        return self.optimizer == "sparse_adam" if self.sparse is None else bool(self.sparse)
+
+    def replace(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+    def code(self) -> str:
+        """One line of code that reproduces this config (only the non-default fields)."""
+        default = TrainConfig()
+        diff = {k: v for k, v in asdict(self).items() if getattr(default, k) != v}
+        return "TrainConfig(" + ", ".join(f"{k}={v!r}" for k, v in diff.items()) + ")"
+
+
+def _is_real(v):
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where and why training stopped early."""
+
+    epoch: int
+    step: int
+    reason: str
+
+    def __str__(self):
+        return self.reason
+
+
+@dataclass
+class History:
+    """Per-epoch record of a run. Index e of every per-epoch list is epoch e (0 = before any step)."""
+
+    config: TrainConfig
+    train_rmse: list = field(default_factory=list)
+    val_rmse: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)         # cumulative wall time at each epoch's end
+    grad_norm: list = field(default_factory=list)       # ‖∇ factors‖ at each epoch's last step (0: nan)
+    user_norms: list = field(default_factory=list)      # (n_users,) row norms per epoch
+    item_norms: list = field(default_factory=list)      # (n_items,) row norms per epoch
+    tables: dict = field(default_factory=dict)          # epoch → (P, Q) numpy copies
+    diverged: Divergence | None = None
+    steps: int = 0
+    model: MF | None = field(default=None, repr=False)
+    normalizer: Normalizer | None = field(default=None, repr=False)
+    train_item_counts: np.ndarray | None = field(default=None, repr=False)
+    train_user_counts: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def epochs(self) -> np.ndarray:
+        return np.arange(len(self.train_rmse))
+
+    @property
+    def best_epoch(self) -> int:
+        v = np.asarray(self.val_rmse, float)
+        return int(np.nanargmin(v)) if len(v) and np.isfinite(v).any() else 0
+
+    @property
+    def total_seconds(self) -> float:
+        return self.seconds[-1] if self.seconds else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.diverged is None
+
+    def predict(self, users, items) -> np.ndarray:
+        """Predictions on the rating scale (normalisation undone), shape (n,)."""
+        m = self.model
+        dev = next(m.parameters()).device
+        with torch.no_grad():
+            z = m(torch.as_tensor(np.asarray(users), device=dev),
+                  torch.as_tensor(np.asarray(items), device=dev)).double().cpu().numpy()
+        return self.normalizer.inverse(users, z)
+
+    def factors(self):
+        """The learned (P, Q) tables of the last finite epoch, as numpy arrays."""
+        return self.tables[max(self.tables)]
+
+    def __repr__(self):
+        if not self.train_rmse:
+            return "History(empty)"
+        e = len(self.train_rmse) - 1
+        s = (f"History({e} epochs, {self.steps} steps, {self.total_seconds:.2f} s: train RMSE "
+             f"{self.train_rmse[-1]:.3f}, val RMSE {self.val_rmse[-1]:.3f} "
+             f"(best {self.val_rmse[self.best_epoch]:.3f} at epoch {self.best_epoch})")
+        return s + (f"; {self.diverged}" if self.diverged else "") + ")"
+
+
+# -- the loop ------------------------------------------------------------------------------------
+def _make_optimizers(model: MF, cfg: TrainConfig):
+    """The optimizer(s): embeddings and biases as two parameter groups (biases may need their own
+    lr: with SGD the global bias sees every example and diverges at the embeddings' lr)."""
+    wd = cfg.reg_strength if cfg.reg == "weight_decay" else 0.0
+    bias_lr = cfg.bias_lr if cfg.bias_lr is not None else cfg.lr
+    factors, biases = model.factor_parameters(), model.bias_parameters()
+    fused = cfg.fused and not cfg.uses_sparse
+
+    if cfg.optimizer == "sparse_adam":
+        sparse_b = [b for b in biases if b is not model.global_bias]
+        opts = [torch.optim.SparseAdam([{"params": factors}] +
+                                       ([{"params": sparse_b, "lr": bias_lr}] if sparse_b else []),
+                                       lr=cfg.lr)]
+        if model.global_bias is not None:  # SparseAdam refuses dense parameters
+            opts.append(torch.optim.Adam([model.global_bias], lr=bias_lr))
+        return opts
+
+    groups = [{"params": factors}] + ([{"params": biases, "lr": bias_lr}] if biases else [])
+    cls, kw = {
+        "sgd": (torch.optim.SGD, {}),
+        "momentum": (torch.optim.SGD, {"momentum": cfg.momentum}),
+        "adam": (torch.optim.Adam, {}),
+        "adamw": (torch.optim.AdamW, {}),
+        "rmsprop": (torch.optim.RMSprop, {}),
+        "adagrad": (torch.optim.Adagrad, {}),
+    }[cfg.optimizer]
+    # weight_decay is always passed: AdamW's own default (0.01) would otherwise sneak in.
+    if fused:
+        try:
+            return [cls(groups, lr=cfg.lr, weight_decay=wd, fused=True, **kw)]
+        except (RuntimeError, TypeError, ValueError):
+            pass  # this optimizer/device has no fused kernel: fall back to the default one
+    return [cls(groups, lr=cfg.lr, weight_decay=wd, **kw)]
+
+
+def _penalty(cfg: TrainConfig, model: MF, p, q):
+    lam = cfg.reg_strength
+    if cfg.reg == "l2_batch":
+        return lam * (p.pow(2).sum(1) + q.pow(2).sum(1)).mean()
+    if cfg.reg == "l1_batch":
+        return lam * (p.abs().sum(1) + q.abs().sum(1)).mean()
+    if cfg.reg == "l2_all":
+        P, Q = model.user_factors.weight, model.item_factors.weight
+        return lam * (P.pow(2).sum(1).mean() + Q.pow(2).sum(1).mean())
+    return None
+
+
+def _grad_norm(params) -> float:
+    total = 0.0
+    for w in params:
+        g = w.grad
+        if g is None:
+            continue
+        if g.is_sparse:
+            g = g.coalesce().values()
+        total += float(g.pow(2).sum())
+    return math.sqrt(total)
+
+
+def _row_norms(w) -> np.ndarray:
+    return torch.linalg.vector_norm(w.detach(), dim=1).cpu().numpy()
+
+
+def train(data: Split | Ratings, config: TrainConfig | None = None, **overrides) -> History:
+    """Train a fresh MF model on ``data.train`` and return its History.
+
+    ``data``: a Split (trained on ``train``, validated on ``val``) or Ratings (split 80/10/10 with
+    the config's seed). ``overrides`` change single config fields: ``train(split, lr=0.1)``.
+    Divergence (a non-finite loss or weight) stops training and is reported in
+    ``history.diverged``; it never raises.
+    """
+    cfg = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(cfg).__name__}")
+    split = random_split(data, seed=cfg.seed) if isinstance(data, Ratings) else data
+    if not isinstance(split, Split):
+        raise TypeError(f"data must be a Split or Ratings, got {type(data).__name__}")
+    if len(split.train) == 0:
+        raise ValueError("the training set is empty")
+    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={cfg.device!r} asked but CUDA is not available here")
+
+    old_threads = torch.get_num_threads()
+    if cfg.threads is not None and cfg.threads != old_threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        return _train(split, cfg)
+    finally:
+        if torch.get_num_threads() != old_threads:
+            torch.set_num_threads(old_threads)
+
+
+def _train(split: Split, cfg: TrainConfig) -> History:
+    t0 = time.perf_counter()
+    dev = torch.device(cfg.device)
+    tr, va = split.train, split.val
+    norm = Normalizer(cfg.normalize).fit(tr)
+    # Targets in the normalised space, as float32 tensors made once.
+    def targets(r: Ratings):
+        u, i, _ = r.tensors(dev)
+        z = torch.as_tensor(norm.transform(r.users, r.ratings), dtype=torch.float32, device=dev)
+        return u, i, z
+    u_tr, i_tr, z_tr = targets(tr)
+    u_va, i_va, z_va = targets(va)
+    n = len(tr)
+
+    model = MF(tr.n_users, tr.n_items, cfg.dim, user_bias=cfg.user_bias, item_bias=cfg.item_bias,
+               global_bias=cfg.global_bias, global_init=float(z_tr.mean()), sparse=cfg.uses_sparse,
+               init=cfg.init, init_std=cfg.init_std, init_value=cfg.init_value, seed=cfg.seed,
+               device=dev)
+    opts = _make_optimizers(model, cfg)
+    factors = model.factor_parameters()
+    h = History(cfg, model=model, normalizer=norm, train_item_counts=tr.item_counts(),
+                train_user_counts=tr.user_counts())
+    keep = {0, cfg.epochs, *cfg.snapshot_epochs}
+    scale = norm.divisor  # errors in the normalised space × scale = errors in rating points
+
+    def rmse(u, i, z):
+        if len(z) == 0:
+            return float("nan")
+        with torch.no_grad():
+            return float(torch.sqrt(torch.mean((model(u, i) - z) ** 2))) * scale
+
+    def record(epoch, gnorm):
+        P, Q = factors
+        h.train_rmse.append(rmse(u_tr, i_tr, z_tr))
+        h.val_rmse.append(rmse(u_va, i_va, z_va))
+        h.user_norms.append(_row_norms(P))
+        h.item_norms.append(_row_norms(Q))
+        h.grad_norm.append(gnorm)
+        tabs = (P.detach().cpu().numpy().copy(), Q.detach().cpu().numpy().copy())
+        if epoch in keep:
+            h.tables[epoch] = tabs
+        last_good[0] = (epoch, tabs)  # so a diverged run still shows its last finite tables
+        h.seconds.append(time.perf_counter() - t0)
+
+    last_good = [None]
+    record(0, float("nan"))
+    gen = torch.Generator().manual_seed(cfg.seed + 1)  # batch order; init uses its own generator
+    bs = cfg.batch_size
+    needs_rows = cfg.reg in ("l2_batch", "l1_batch") and cfg.reg_strength > 0
+    penal = cfg.reg != "weight_decay" and cfg.reg_strength > 0
+    for epoch in range(1, cfg.epochs + 1):
+        perm = torch.randperm(n, generator=gen).to(dev)
+        u_e, i_e, z_e = u_tr[perm], i_tr[perm], z_tr[perm]
+        for s in range(0, n, bs):
+            ub, ib, zb = u_e[s:s + bs], i_e[s:s + bs], z_e[s:s + bs]
+            pred, p, q = model.forward_parts(ub, ib)
+            loss = torch.nn.functional.mse_loss(pred, zb)
+            if penal:
+                loss = loss + _penalty(cfg, model, p if needs_rows else None, q if needs_rows else None)
+            for o in opts:
+                o.zero_grad(set_to_none=True)
+            loss.backward()
+            for o in opts:
+                o.step()
+            h.steps += 1
+            lv = loss.detach().item()
+            if not math.isfinite(lv):
+                h.diverged = _divergence(cfg, epoch, h.steps, f"loss became {lv}")
+                break
+        if h.diverged:
+            break
+        gnorm = _grad_norm(factors)
+        bad = [name for name, w in zip(("user", "item"), factors) if not torch.isfinite(w).all()]
+        if bad:
+            h.diverged = _divergence(cfg, epoch, h.steps, f"{' and '.join(bad)} embeddings "
+                                                          f"became inf/nan")
+            break
+        record(epoch, gnorm)
+        if not all(math.isfinite(v) for v in (h.train_rmse[-1], h.val_rmse[-1])):
+            h.diverged = _divergence(cfg, epoch, h.steps, "predictions overflowed")
+            break
+    if h.diverged:
+        epoch, tabs = last_good[0]
+        h.tables[epoch] = tabs
+    return h
+
+
+def _divergence(cfg, epoch, step, what) -> Divergence:
+    hint = (f"lower the learning rate (now {cfg.lr:g})" if cfg.optimizer in ("sgd", "momentum")
+            or cfg.lr >= 0.05 else f"lower the learning rate (now {cfg.lr:g}) or the init scale")
+    if cfg.optimizer in ("sgd", "momentum") and cfg.global_bias and cfg.bias_lr is None:
+        hint += ", or give the bias terms their own smaller bias_lr"
+    return Divergence(epoch, step, f"diverged at epoch {epoch} (step {step}): {what} — {hint}")
