@@ -179,3 +179,22 @@ def test_matches_a_plain_tutorial_loop(small):
         vu, vi = torch.as_tensor(small.val.users), torch.as_tensor(small.val.items)
         val = mf.rmse(ref(vu, vi).numpy() + mean, small.val.ratings)
     assert abs(val - h.val_rmse[-1]) < 1e-4
+
+
+@pytest.mark.parametrize("reg", ["l2_batch", "l1_batch"])
+def test_batch_row_penalty_table_form_equals_the_direct_form(reg):
+    """The trainer's cheap form of the batch-row penalty has the same value and gradient."""
+    from mfteach.training import _penalty
+
+    cfg = mf.TrainConfig(reg=reg, reg_strength=0.3)
+    model = mf.MF(20, 30, 4, seed=0)
+    ub = torch.randint(0, 20, (200,), generator=torch.Generator().manual_seed(0))
+    ib = torch.randint(0, 30, (200,), generator=torch.Generator().manual_seed(1))
+    _, p, q = model.forward_parts(ub, ib)
+    cheap = _penalty(cfg, model, ub, ib, p, q)  # tables (20, 30 rows) smaller than the batch
+    f = (lambda x: (x * x).sum(1)) if reg == "l2_batch" else (lambda x: x.abs().sum(1))
+    direct = 0.3 * (f(p) + f(q)).mean()
+    assert torch.allclose(cheap, direct)
+    g1 = torch.autograd.grad(cheap, model.item_factors.weight, retain_graph=True)[0]
+    g2 = torch.autograd.grad(direct, model.item_factors.weight)[0]
+    assert torch.allclose(g1, g2, atol=1e-7)

@@ -1,0 +1,344 @@
+"""One general live-panel builder: controls described in data, a compute function, a figure.
+
+Moving a control retrains (through ``compute``) and redraws the same figure in place; the figure
+is shown as a PNG in an ``ipywidgets.Image``, so it works in JupyterLab, Notebook 7, VS Code,
+Colab and Voilà with the plain inline backend and no extension. The panel is *returned*, not
+displayed; displaying it also embeds a PNG of the current figure, so a notebook saved with
+outputs shows a real plot on GitHub and nbviewer where widgets are not live.
+"""
+from __future__ import annotations
+
+import html
+import io
+import time
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Slider", "Choice", "Toggle", "Panel", "PanelMessage", "PROJECTOR_RC"]
+
+
+class PanelMessage(Exception):
+    """Raised by a compute function to show a plain-language message instead of a plot."""
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A numeric control. ``log=True`` makes a log-scale slider (min/max are the real values)."""
+
+    name: str
+    min: float
+    max: float
+    value: float
+    step: float | None = None   # linear: value step; log: step in powers of ten
+    log: bool = False
+    integer: bool = False
+    label: str | None = None
+    help: str = ""
+
+    def __post_init__(self):
+        if not self.min < self.max:
+            raise ValueError(f"Slider {self.name!r}: min must be < max, got {self.min}, {self.max}")
+        if self.log and self.min <= 0:
+            raise ValueError(f"Slider {self.name!r}: a log slider needs min > 0, got {self.min}")
+        if not self.min <= self.value <= self.max:
+            raise ValueError(f"Slider {self.name!r}: value {self.value} outside {self.min}..{self.max}")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A dropdown. ``options``: values, or (label, value) pairs."""
+
+    name: str
+    options: tuple
+    value: Any
+    label: str | None = None
+    help: str = ""
+
+    def pairs(self):
+        return [o if isinstance(o, tuple) else (str(o), o) for o in self.options]
+
+    def __post_init__(self):
+        if self.value not in [v for _, v in self.pairs()]:
+            raise ValueError(f"Choice {self.name!r}: value {self.value!r} not among the options")
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """An on/off checkbox."""
+
+    name: str
+    value: bool = False
+    label: str | None = None
+    help: str = ""
+
+
+# Bigger text and lines for a lecture-hall projector (applied with rc_context, never globally).
+PROJECTOR_RC = {"font.size": 15, "axes.titlesize": 16, "axes.labelsize": 15,
+                "legend.fontsize": 13, "xtick.labelsize": 13, "ytick.labelsize": 13,
+                "lines.linewidth": 3, "lines.markersize": 8}
+NORMAL_RC = {"font.size": 10.5, "axes.titlesize": 12, "axes.labelsize": 11}
+
+
+def _make_widget(ctl):
+    import ipywidgets as w
+
+    style = {"description_width": "initial"}
+    layout = w.Layout(width="auto", min_width="240px")
+    label = ctl.label or ctl.name
+    if isinstance(ctl, Slider):
+        if ctl.log:
+            lo, hi = np.log10(ctl.min), np.log10(ctl.max)
+            wid = w.FloatLogSlider(value=ctl.value, base=10, min=lo, max=hi,
+                                   step=ctl.step or (hi - lo) / 24, description=label,
+                                   readout_format=".3g", continuous_update=False, style=style,
+                                   layout=layout)
+        elif ctl.integer:
+            wid = w.IntSlider(value=int(ctl.value), min=int(ctl.min), max=int(ctl.max),
+                              step=int(ctl.step or 1), description=label,
+                              continuous_update=False, style=style, layout=layout)
+        else:
+            wid = w.FloatSlider(value=ctl.value, min=ctl.min, max=ctl.max,
+                                step=ctl.step or (ctl.max - ctl.min) / 100, description=label,
+                                readout_format=".3g", continuous_update=False, style=style,
+                                layout=layout)
+    elif isinstance(ctl, Choice):
+        wid = w.Dropdown(options=ctl.pairs(), value=ctl.value, description=label, style=style,
+                         layout=layout)
+    elif isinstance(ctl, Toggle):
+        wid = w.Checkbox(value=bool(ctl.value), description=label, indent=False, layout=layout)
+    else:
+        raise TypeError(f"controls must be Slider, Choice or Toggle, got {type(ctl).__name__}")
+    if ctl.help:
+        wid.tooltip = ctl.help
+    return wid
+
+
+class Panel:
+    """A live panel: controls → ``compute(values)`` → ``view.update(result, pinned)`` → PNG.
+
+    controls: Slider/Choice/Toggle descriptions. compute: values dict → result; raise
+        PanelMessage (or ValueError) to show a plain message instead of a plot.
+    make_view: ``fig → view`` building the axes and artists once; ``view.update(result, pinned)``
+        changes them in place (``pinned`` is the "A" result of an A/B comparison, or None).
+    describe: result → one line for the status (what was trained, the finding); optional.
+    code: values → one line of code reproducing this panel state (the "copy settings" text).
+    links: values → {control name: {"min"/"max"/"value": …}} to retarget dependent controls
+        (e.g. a strength slider whose range follows the chosen regularizer).
+    projector: bigger fonts and lines. cache_size: results kept by configuration.
+    """
+
+    def __init__(self, controls, compute: Callable, make_view: Callable, *, title="",
+                 describe: Callable | None = None, code: Callable | None = None,
+                 links: Callable | None = None, figsize=(11, 6.5), dpi=80, projector=False,
+                 cache_size=64, debug=False):
+        import ipywidgets as w
+        from matplotlib.figure import Figure
+
+        self.specs = OrderedDict((c.name, c) for c in controls)
+        self.compute, self.describe, self.code_of, self.links = compute, describe, code, links
+        self.projector, self.dpi, self.debug = projector, dpi, debug
+        self.cache: OrderedDict = OrderedDict()
+        self.cache_size = cache_size
+        self.pinned = None            # (values, result) of "A"
+        self.result = None            # the current result ("B" when pinned)
+        self.last_seconds = {}        # timings of the last update
+        self._hold = False
+
+        with self._rc():
+            self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+            self.view = make_view(self.fig)
+        self.controls = OrderedDict((n, _make_widget(c)) for n, c in self.specs.items())
+        self.title = w.HTML(f"<b style='font-size:1.15em'>{html.escape(title)}</b>" if title else "")
+        self.status = w.HTML(layout=w.Layout(width="100%"))
+        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width=f"{int(figsize[0] * 96)}px"))
+        self.pin_button = w.ToggleButton(value=False, description="Pin as A", icon="thumb-tack",
+                                         tooltip="Keep the current run as 'A' and compare "
+                                                 "the next setting ('B') on the same axes")
+        self.copy_box = w.Text(description="Reproduce:", layout=w.Layout(width="100%"),
+                               style={"description_width": "initial"})
+        self.log = w.Output(layout=w.Layout(max_height="160px", overflow="auto"))
+        for wid in self.controls.values():
+            wid.observe(self._on_change, names="value")
+        self.pin_button.observe(self._on_pin, names="value")
+        boxes = list(self.controls.values())
+        grid = w.GridBox(boxes, layout=w.Layout(grid_template_columns="repeat(3, minmax(240px, 1fr))",
+                                                grid_gap="4px 16px"))
+        self.widget = w.VBox([self.title, grid, w.HBox([self.pin_button, self.copy_box]),
+                              self.status, self.image, self.log],
+                             layout=w.Layout(width="100%"))
+        self.widget.add_class("mfteach-panel")
+        self.update()  # first render on creation: saved notebooks show a real plot
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def values(self) -> dict:
+        return {n: wid.value for n, wid in self.controls.items()}
+
+    def set(self, **values):
+        """Change several controls at once and retrain once (what a shared one-liner does)."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; this panel has "
+                             f"{list(self.controls)}")
+        self._hold = True
+        try:
+            for n, v in values.items():
+                self._set_widget(n, v)
+        finally:
+            self._hold = False
+        self.update()
+        return self
+
+    def _set_widget(self, name, value):
+        wid, spec = self.controls[name], self.specs[name]
+        if isinstance(spec, Slider):
+            value = min(max(value, wid.min if not spec.log else 10 ** wid.min),
+                        wid.max if not spec.log else 10 ** wid.max)
+        wid.value = value
+
+    def _apply_links(self):
+        if self.links is None:
+            return
+        self._hold = True
+        try:
+            for name, change in (self.links(self.values) or {}).items():
+                wid, spec = self.controls[name], self.specs[name]
+                log = isinstance(spec, Slider) and spec.log
+                conv = np.log10 if log else (lambda x: x)
+                # widen first so that min/max/value never cross while being set
+                if "min" in change:
+                    wid.min = min(wid.min, conv(change["min"]))
+                if "max" in change:
+                    wid.max = max(wid.max, conv(change["max"]))
+                if "value" in change:
+                    wid.value = change["value"]
+                if "min" in change:
+                    wid.min = conv(change["min"])
+                if "max" in change:
+                    wid.max = conv(change["max"])
+                if log and "min" in change:
+                    wid.step = (wid.max - wid.min) / 24
+        finally:
+            self._hold = False
+
+    # -- the update path ---------------------------------------------------------------------
+    def _on_change(self, change):
+        if self._hold:
+            return
+        with self.log:  # anything printed lands in the panel, nothing is lost
+            self.update()
+
+    def _on_pin(self, change):
+        with self.log:
+            if change["new"] and self.result is not None:
+                self.pinned = (self.values, self.result)
+                self.pin_button.description = "Unpin A"
+            else:
+                self.pinned = None
+                self.pin_button.description = "Pin as A"
+            self.update()
+
+    def _key(self, values):
+        return tuple(sorted((k, round(v, 12) if isinstance(v, float) else v)
+                            for k, v in values.items()))
+
+    def _rc(self):
+        import matplotlib
+
+        return matplotlib.rc_context(PROJECTOR_RC if self.projector else NORMAL_RC)
+
+    def update(self):
+        """Recompute (or take from the cache) and redraw. Never raises: problems become text."""
+        t0 = time.perf_counter()
+        self._apply_links()
+        values = self.values
+        key = self._key(values)
+        cached = key in self.cache
+        msg = None
+        try:
+            if cached:
+                result = self.cache[key]
+                self.cache.move_to_end(key)
+            else:
+                result = self.compute(dict(values))
+                self.cache[key] = result
+                if len(self.cache) > self.cache_size:
+                    self.cache.popitem(last=False)
+        except (PanelMessage, ValueError) as e:
+            result, msg = None, str(e)
+        except Exception as e:  # never a traceback in front of a class
+            result = None
+            msg = f"Something unexpected went wrong ({type(e).__name__}: {e}). Try another setting."
+            if self.debug:
+                traceback.print_exc()
+        t1 = time.perf_counter()
+        self.result = result
+        with self._rc():
+            try:
+                if result is not None:
+                    self.view.update(result, self.pinned[1] if self.pinned else None)
+            except Exception as e:
+                msg = f"Could not draw this result ({type(e).__name__}: {e})."
+                if self.debug:
+                    traceback.print_exc()
+            if msg is not None and hasattr(self.view, "message"):
+                self.view.message(msg)
+            self.image.value = self.png()
+        t2 = time.perf_counter()
+        self.last_seconds = {"compute": t1 - t0, "draw": t2 - t1, "total": t2 - t0,
+                             "cached": cached}
+        self._write_status(result, msg, cached)
+        if self.code_of is not None:
+            self.copy_box.value = self.code_of(values)
+        return result
+
+    def png(self) -> bytes:
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png", dpi=self.dpi)
+        return buf.getvalue()
+
+    def _write_status(self, result, msg, cached):
+        s = self.last_seconds
+        timing = ("from cache" if cached else f"computed in {s['compute']:.2f} s") + \
+                 f", drawn in {s['draw']:.2f} s"
+        if msg is not None:
+            body = f"<span style='color:#D55E00'>⚠ {html.escape(msg)}</span>"
+        else:
+            line = self.describe(result) if self.describe else ""
+            body = html.escape(line)
+        pin = ""
+        if self.pinned:
+            pin = (" <span style='color:#CC79A7'>A (dotted) = "
+                   + html.escape(", ".join(f"{k}={_fmt(v)}" for k, v in self.pinned[0].items()))
+                   + "</span>")
+        self.status.value = (f"<div style='font-size:1.05em'>{body}"
+                             f"<span style='color:#666'> ({timing})</span>{pin}</div>")
+
+    # -- display -----------------------------------------------------------------------------
+    @property
+    def status_text(self) -> str:
+        """The status line as plain text (for tests and printing)."""
+        import re
+
+        return html.unescape(re.sub(r"<[^>]+>", "", self.status.value))
+
+    def _repr_mimebundle_(self, **kwargs):
+        import base64
+
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        bundle = dict(bundle)
+        # A static copy of the figure for viewers without live widgets (GitHub, nbviewer).
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        bundle["text/plain"] = f"<mfteach panel: {self.status_text}>"
+        return bundle
+
+    def __repr__(self):
+        return f"Panel({', '.join(f'{k}={_fmt(v)}' for k, v in self.values.items())})"
+
+
+def _fmt(v):
+    return f"{v:.3g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else str(v)
