@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["MF", "INIT_SCHEMES", "init_embedding_", "init_std"]
+__all__ = ["MF", "INIT_SCHEMES", "init_embedding_", "init_std", "expected_initial_rmse"]
 
 # name → what it is (shown in dropdowns and errors)
 INIT_SCHEMES = {
@@ -68,6 +68,20 @@ def init_std(scheme, rows, dim, *, std=0.1, value=0.1) -> float:
         "kaiming": math.sqrt(2.0) / math.sqrt(fan_in),
         "zeros": 0.0, "constant": 0.0,  # a constant table has zero spread (every weight = value)
     }[scheme]
+
+
+def expected_initial_rmse(scheme, dim, n_users, n_items, rating_var, *, std=0.1,
+                          value=0.1) -> float:
+    """RMSE before any step, when the global bias starts at the mean and other biases at 0.
+
+    The error is <p, q> minus the rating's deviation from the mean. For zero-mean inits with
+    stds σ_u, σ_v, E[<p, q>²] = dim·σ_u²·σ_v², so RMSE ≈ √(dim·σ_u²·σ_v² + Var(r)) —
+    √(dim + 1) for N(0, 1) on unit-variance ratings. A constant init c gives <p, q> = dim·c².
+    """
+    if scheme == "constant":
+        return math.sqrt((dim * value * value) ** 2 + rating_var)
+    su, sv = init_std(scheme, n_users, dim, std=std), init_std(scheme, n_items, dim, std=std)
+    return math.sqrt(dim * su * su * sv * sv + rating_var)
 
 
 class MF(nn.Module):

@@ -106,7 +106,14 @@ class RmseCurves(_Plot):
         ax.set_ylabel("RMSE (rating points)")
         ax.set_title(title)
         if log:
+            from matplotlib.ticker import LogLocator, ScalarFormatter
+
             ax.set_yscale("log")
+            fmt = ScalarFormatter()
+            fmt.set_scientific(False)
+            ax.yaxis.set_major_formatter(fmt)
+            ax.yaxis.set_minor_formatter(ScalarFormatter())
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper right", fontsize="small")
 
@@ -126,8 +133,12 @@ class RmseCurves(_Plot):
         self.truth_line.set_ydata([truth_rmse if truth_rmse is not None else np.nan] * 2)
         if history.diverged is not None:
             self.div_marker.set_data([ep[-1]], [history.val_rmse[-1]])
+            self.div_marker.set_label(f"diverged after epoch {ep[-1]}")
         else:
             self.div_marker.set_data([], [])
+            self.div_marker.set_label("_diverged")
+        self.truth_line.set_label("true model" if truth_rmse is not None else "_true model")
+        self.mean_line.set_label("predict the mean" if mean_rmse is not None else "_mean")
         vals = _finite(list(history.train_rmse) + list(history.val_rmse)
                        + ([] if pinned is None else list(pinned.train_rmse) + list(pinned.val_rmse))
                        + [v for v in (mean_rmse, truth_rmse) if v is not None])
@@ -140,7 +151,7 @@ class RmseCurves(_Plot):
             else:
                 pad = 0.05 * (hi - lo) + 1e-3
                 self.ax.set_ylim(max(0, lo - pad), hi + pad)
-        self.ax.legend(loc="upper right", fontsize="small")
+        self.ax.legend(loc="best", fontsize="small", framealpha=0.8)
         return self.artists
 
 

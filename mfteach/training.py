@@ -157,6 +157,7 @@ class History:
     normalizer: Normalizer | None = field(default=None, repr=False)
     train_item_counts: np.ndarray | None = field(default=None, repr=False)
     train_user_counts: np.ndarray | None = field(default=None, repr=False)
+    global_init: float = 0.0                            # start value of the global bias
 
     @property
     def epochs(self) -> np.ndarray:
@@ -183,6 +184,17 @@ class History:
             z = m(torch.as_tensor(np.asarray(users), device=dev),
                   torch.as_tensor(np.asarray(items), device=dev)).double().cpu().numpy()
         return self.normalizer.inverse(users, z)
+
+    def initial_predictions(self, users, items) -> np.ndarray:
+        """Predictions of the model as initialised (epoch 0), on the rating scale.
+
+        At init the bias tables are 0 and the global bias sits at its start value, so the
+        prediction is that value plus the dot product of the initial embeddings.
+        """
+        P, Q = self.tables[0]
+        users, items = np.asarray(users), np.asarray(items)
+        z = np.einsum("nd,nd->n", P[users].astype(np.float64), Q[items].astype(np.float64))
+        return self.normalizer.inverse(users, z + self.global_init)
 
     def factors(self):
         """The learned (P, Q) tables of the last finite epoch, as numpy arrays."""
@@ -339,6 +351,7 @@ def _train(split: Split, cfg: TrainConfig) -> History:
     factors = model.factor_parameters()
     h = History(cfg, model=model, normalizer=norm, train_item_counts=tr.item_counts(),
                 train_user_counts=tr.user_counts())
+    h.global_init = model.global_bias.detach().item() if model.global_bias is not None else 0.0
     keep = {0, cfg.epochs, *cfg.snapshot_epochs}
     scale = norm.divisor  # errors in the normalised space × scale = errors in rating points
 

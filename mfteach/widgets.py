@@ -126,8 +126,9 @@ class Panel:
         changes them in place (``pinned`` is the "A" result of an A/B comparison, or None).
     describe: result → one line for the status (what was trained, the finding); optional.
     code: values → one line of code reproducing this panel state (the "copy settings" text).
-    links: values → {control name: {"min"/"max"/"value": …}} to retarget dependent controls
-        (e.g. a strength slider whose range follows the chosen regularizer).
+    links: values → {control name: {"min"/"max"/"value"/"default": …}} to retarget dependent
+        controls (e.g. a strength slider whose range follows the chosen regularizer; "default"
+        is used only when the current value falls outside the new range).
     projector: bigger fonts and lines. cache_size: results kept by configuration.
     """
 
@@ -147,6 +148,7 @@ class Panel:
         self.result = None            # the current result ("B" when pinned)
         self.last_seconds = {}        # timings of the last update
         self._hold = False
+        self._layout_frozen = False
 
         with self._rc():
             self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
@@ -216,6 +218,11 @@ class Panel:
                     wid.max = max(wid.max, conv(change["max"]))
                 if "value" in change:
                     wid.value = change["value"]
+                elif "default" in change:
+                    # keep the student's value when it still fits the new range
+                    lo, hi = change.get("min", -np.inf), change.get("max", np.inf)
+                    if not lo <= wid.value <= hi:
+                        wid.value = change["default"]
                 if "min" in change:
                     wid.min = conv(change["min"])
                 if "max" in change:
@@ -297,8 +304,25 @@ class Panel:
         return result
 
     def png(self) -> bytes:
+        """The figure as PNG bytes: one Agg draw plus fast PNG compression.
+
+        The constrained layout is computed on the first draw only and then frozen: redoing it
+        every time costs a second full draw, and the axes do not move between updates anyway.
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image as PILImage
+
+        canvas = self.fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(self.fig)
+        canvas.draw()
+        if not self._layout_frozen:
+            self.fig.set_layout_engine("none")
+            self._layout_frozen = True
         buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", dpi=self.dpi)
+        img = PILImage.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
+                                  "RGBA", 0, 1)
+        img.save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
     def _write_status(self, result, msg, cached):

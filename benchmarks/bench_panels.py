@@ -1,0 +1,72 @@
+"""Panel latency: change a control, time until the figure (PNG) is updated. Headless.
+
+    python benchmarks/bench_panels.py [--moves 12]
+
+For each notebook panel, cycles one slider through values it has not visited (so every move
+retrains: no cache hits), timing `control.value = x` until the Image widget holds a new PNG (the
+observer runs synchronously, so that is the whole retrain + redraw). Prints medians and writes
+benchmarks/results/panels.json. Target: ≤ 0.5 s median on 2 cores (aim 0.3 s).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mfteach import panels  # noqa: E402
+
+# (panel factory, control to move, values to step through)
+CASES = {
+    "init_panel: init std (normal)": (lambda: panels.init_panel(init="normal"), "init_std", list(np.logspace(-2.5, 0, 12))),
+    "init_panel: dim": (panels.init_panel, "dim", [8, 12, 16, 20, 24, 28, 36, 40, 44, 48, 52, 56]),
+    "reg_panel: strength": (panels.reg_panel, "strength", list(np.logspace(-2.5, -0.2, 12))),
+    "skew_panel: item zipf": (panels.skew_panel, "item_zipf", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]),
+    "skew_panel: lr multiplier": (panels.skew_panel, "lr_mult", list(np.logspace(-0.5, 0.5, 12))),
+    "init_std_panel: dim (no training)": (panels.init_std_panel, "dim", [8, 16, 24, 40, 48, 56, 64, 72, 80, 96, 112, 128]),
+}
+
+
+def bench(factory, control, values, moves):
+    p = factory()
+    wid = p.controls[control]
+    out = []
+    for v in values[:moves]:
+        before = p.image.value
+        t = time.perf_counter()
+        wid.value = v
+        dt = time.perf_counter() - t
+        assert p.image.value != before, "the figure did not change"
+        out.append({"total": dt, **{k: p.last_seconds[k] for k in ("compute", "draw")}})
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--moves", type=int, default=12)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "panels.json"))
+    args = ap.parse_args(argv)
+    panels.notebook_data(cold_items=0.05)  # data built once, as in a notebook
+    results = {}
+    print(f"{'case':40s} {'median s':>9s} {'compute':>8s} {'draw':>6s} {'max s':>6s}")
+    for name, (factory, control, values) in CASES.items():
+        r = bench(factory, control, values, args.moves)
+        med = {k: statistics.median(x[k] for x in r) for k in ("total", "compute", "draw")}
+        results[name] = {"median": med, "max": max(x["total"] for x in r), "moves": r}
+        print(f"{name:40s} {med['total']:9.3f} {med['compute']:8.3f} {med['draw']:6.3f} "
+              f"{results[name]['max']:6.3f}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"cpu_count": os.cpu_count(), "when": time.strftime("%F %T"),
+                               "results": results}, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
