@@ -1,3 +1,6 @@
+import os
+os.environ.setdefault("MPLBACKEND", "Agg")  # headless: tests never open windows
+
 import numpy as np
 import pytest
 

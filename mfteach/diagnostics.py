@@ -1,0 +1,159 @@
+"""``diagnose``: read a trained model's metrics and say, in plain words, what went wrong.
+
+Each finding has a name, a severity ("warning" = something to fix, "info" = worth knowing),
+evidence (numbers) and an explanation with a fix. A healthy model gets no warnings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import Ratings, Split
+from .metrics import baseline_rmse, norm_popularity_spearman, singular_values
+
+__all__ = ["Finding", "diagnose"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    severity: str          # "warning" or "info"
+    evidence: dict = field(default_factory=dict)
+    explanation: str = ""
+    fix: str = ""
+
+    def __str__(self):
+        ev = ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
+                       for k, v in self.evidence.items())
+        icon = "⚠" if self.severity == "warning" else "ℹ"
+        return f"{icon} {self.name}: {self.explanation} [{ev}] Fix: {self.fix}"
+
+
+def diagnose(model, data: Split | Ratings, history) -> list[Finding]:
+    """Findings for a model trained on ``data`` (a Split, or the training Ratings) with ``history``.
+
+    Checks: initial scale too large; divergence; overfitting; embeddings collapsed to zero or to
+    rank 1; rows never updated since init; norms tied to popularity; bias terms missing on
+    uncentred ratings. Reads the history's snapshots, never retrains.
+    """
+    split = data if isinstance(data, Split) else None
+    train = split.train if split else data
+    cfg = history.config
+    out: list[Finding] = []
+    spread = float(np.std(train.ratings)) if len(train) else 1.0
+
+    # 1. initial scale: the spread of the initial dot products <p, q> vs the ratings' spread
+    first = history.train_rmse[0] if history.train_rmse else np.nan
+    P0, Q0 = history.tables.get(0, (None, None))
+    if P0 is not None and len(train):
+        k = slice(0, 20_000)  # a sample is plenty for a std
+        dots = np.einsum("nd,nd->n", P0[train.users[k]].astype(np.float64),
+                         Q0[train.items[k]].astype(np.float64))
+        init_spread = float(np.std(dots)) * history.normalizer.divisor
+    else:
+        init_spread = 0.0
+    if init_spread > 2 * spread:
+        out.append(Finding(
+            "initial scale too large", "warning",
+            {"first RMSE": float(first), "std of initial predictions": init_spread,
+             "rating std": spread, "init": cfg.init, "dim": cfg.dim},
+            "Before any step the predictions are already far outside the ratings: the "
+            "embeddings start too big (N(0,1) gives a first RMSE of about √(dim+1)), and Adam "
+            "moves each weight only about lr per step, so it cannot undo that in time.",
+            "Initialise with a small std, e.g. nn.init.normal_(emb.weight, std=0.01…0.1)."))
+
+    # 2. divergence
+    if history.diverged is not None:
+        out.append(Finding("diverged", "warning",
+                           {"epoch": history.diverged.epoch, "step": history.diverged.step,
+                            "lr": cfg.lr},
+                           str(history.diverged), "Lower the learning rate; with SGD give the "
+                           "bias terms their own smaller learning rate."))
+
+    # 3. overfitting
+    val = np.asarray(history.val_rmse, float)
+    trn = np.asarray(history.train_rmse, float)
+    if len(val) > 2 and np.isfinite(val).all():
+        best = int(np.argmin(val))
+        mean_rmse = baseline_rmse(train, split.val) if split is not None and len(split.val) else None
+        rising = val[-1] > val[best] + 0.02 and trn[-1] < trn[best]
+        worse_than_mean = mean_rmse is not None and val[-1] > mean_rmse
+        if rising or worse_than_mean:
+            ev = {"final val": float(val[-1]), "best val": float(val[best]),
+                  "best epoch": best, "final train": float(trn[-1])}
+            if mean_rmse is not None:
+                ev["predict-the-mean val"] = mean_rmse
+            out.append(Finding(
+                "overfitting", "warning", ev,
+                "Validation error rose while training error kept falling"
+                + (", and it ends worse than predicting the mean" if worse_than_mean else "")
+                + ": the embeddings are memorising the training ratings.",
+                "Regularise the rows in the batch (λ ≈ 0.05), stop at the best epoch, or "
+                "lower dim."))
+
+    # 4. collapse (spectrum of the learned rating matrix)
+    P, Q = history.factors()
+    if np.isfinite(P).all() and np.isfinite(Q).all():
+        s = singular_values(P, Q)
+        scale = np.sqrt(train.n_users * train.n_items)  # a rating-sized effect has s ~ this
+        if s[0] < 1e-3 * scale:
+            out.append(Finding(
+                "embeddings collapsed to zero", "warning",
+                {"largest singular value": float(s[0]), "rating-scale reference": float(scale)},
+                "Every user and item embedding is (nearly) zero: the model is only its biases. "
+                "Typical causes: zero init (the gradient of <p, q> at 0 is 0), or weight decay "
+                "past the cliff (Adam's weight_decay ≳ 1e-3 on a mean loss).",
+                "Use a small random init; use a penalty on the batch's rows or AdamW instead of "
+                "Adam(weight_decay=…)."))
+        elif len(s) > 1 and s[1] < 1e-4 * s[0]:
+            out.append(Finding(
+                "embeddings collapsed to rank 1", "warning",
+                {"s1": float(s[0]), "s2": float(s[1]), "ratio s2/s1": float(s[1] / s[0])},
+                "Only one direction of the embedding space is used: every row is a multiple of "
+                "the same vector. A constant init makes all rows identical and gradient descent "
+                "cannot break that symmetry.",
+                "Initialise with random values (small normal), never a constant."))
+
+    # 5. rows never updated since init
+    if 0 in history.tables and max(history.tables) > 0:  # at least one epoch was trained
+        same_items = np.flatnonzero(np.all(Q0 == Q, axis=1) & np.any(Q0 != 0, axis=1))
+        same_users = np.flatnonzero(np.all(P0 == P, axis=1) & np.any(P0 != 0, axis=1))
+        if len(same_items) or len(same_users):
+            norms = np.linalg.norm(Q0[same_items], axis=1) if len(same_items) else np.zeros(0)
+            big = float(norms.mean()) if len(norms) else 0.0
+            out.append(Finding(
+                "rows never updated", "warning" if big > 1.0 else "info",
+                {"items": len(same_items), "users": len(same_users),
+                 "mean norm of those items": big},
+                "These rows had no training ratings, so they still hold their random init and "
+                "their predictions are pure noise" + (" — large noise, since the init is big"
+                                                      if big > 1.0 else "") + ".",
+                "Use a small init (cold rows then predict ≈ biases), and handle cold items "
+                "explicitly (popularity or content-based fallback)."))
+
+    # 6. norm tied to popularity
+    counts = history.train_item_counts
+    if counts is not None and np.isfinite(Q).all():
+        seen = counts > 0
+        rho = norm_popularity_spearman(np.linalg.norm(Q[seen], axis=1), counts[seen])
+        if rho > 0.6:
+            out.append(Finding(
+                "norms tied to popularity", "warning", {"Spearman ρ(norm, count)": rho},
+                "Popular items have much larger embeddings than rare ones although nothing in "
+                "the data says they should: shrinkage acts on rare rows (Adam's weight_decay "
+                "and penalties on all rows do this most), so dot products favour popular items.",
+                "Penalise the rows in the batch instead (each row is shrunk in proportion to "
+                "how often it is seen), and check error per popularity bucket."))
+
+    # 7. no bias terms on uncentred ratings
+    mean = float(np.mean(train.ratings)) if len(train) else 0.0
+    if cfg.normalize == "none" and not cfg.global_bias and abs(mean) > spread:
+        out.append(Finding(
+            "bias terms missing on uncentred ratings", "warning",
+            {"training mean": mean, "rating std": spread},
+            "Ratings average far from 0 but the model has no bias terms: the dot products must "
+            "spend capacity on producing the mean.",
+            "Add a global bias started at the training mean (plus user and item biases), or "
+            "centre the ratings."))
+    return out
