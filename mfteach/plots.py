@@ -17,7 +17,7 @@ from .metrics import singular_values
 from .model import init_std
 from .preprocessing import BUCKETS, popularity_buckets
 
-__all__ = ["COLORS", "BUCKET_COLORS", "RmseCurves", "NormHistogram", "NormsByBucket",
+__all__ = ["log_y", "COLORS", "BUCKET_COLORS", "RmseCurves", "NormHistogram", "NormsByBucket",
            "NormVsPopularity", "BucketBars", "Spectrum", "InitStdVsRows", "SweepCurve",
            "SweepHeatmap", "PredictionHistogram", "RecoveryBars", "plot_rmse_curves",
            "plot_norm_histogram", "plot_norms_by_bucket", "plot_norm_vs_popularity",
@@ -38,6 +38,17 @@ def _ax(ax):
         import matplotlib.pyplot as plt
 
         ax = plt.gca()
+    return ax
+
+
+def log_y(ax):
+    """Log-scale y axis labelled 0.5, 1, 2, 5 … (plain numbers, not 5×10⁻¹)."""
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     return ax
 
 
@@ -106,14 +117,7 @@ class RmseCurves(_Plot):
         ax.set_ylabel("RMSE (rating points)")
         ax.set_title(title)
         if log:
-            from matplotlib.ticker import LogLocator, ScalarFormatter
-
-            ax.set_yscale("log")
-            fmt = ScalarFormatter()
-            fmt.set_scientific(False)
-            ax.yaxis.set_major_formatter(fmt)
-            ax.yaxis.set_minor_formatter(ScalarFormatter())
-            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            log_y(ax)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper right", fontsize="small")
 
@@ -520,8 +524,11 @@ class PredictionHistogram(_Plot):
         self.steps.set_data(counts, edges)
         self.ax.set_xlim(lo, hi)
         self.ax.set_ylim(0, max(counts.max(), 1) * 1.1)
-        if title:
-            self.ax.set_title(title)
+        inside = float(np.mean((p >= self.scale[0]) & (p <= self.scale[1]))) if len(p) else 0.0
+        self.steps.set_label("predictions (end bins: clipped tails)")
+        self.ax.set_title(title or f"Predictions before training: {inside:.0%} inside "
+                                   f"{self.scale[0]:g}–{self.scale[1]:g}")
+        self.ax.legend(fontsize="small", loc="upper right")
         return self.artists
 
 

