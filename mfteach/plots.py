@@ -568,6 +568,9 @@ class SweepCurve(_Plot):
         xs, val = np.asarray(xs, float), np.asarray(val, float)
         self.val_line.set_data(xs, val)
         self.train_line.set_data(xs, train if train is not None else [np.nan] * len(xs))
+        self.train_line.set_label("train" if train is not None else "_train")
+        self.now.set_label("your setting" if current else "_your setting")
+        self.ref.set_label("predict the mean" if mean_rmse is not None else "_mean")
         ok = np.isfinite(val)
         if ok.any():
             k = int(np.nanargmin(np.where(ok, val, np.nan)))

@@ -1,0 +1,192 @@
+"""Notebook 02 (regularization): experiments and exercises, so the notebook stays thin."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from .exercises import Exercise
+
+__all__ = ["critical_weight_decay", "norm_popularity_by_regularizer", "penalty_step_exercise",
+           "best_strength_exercise", "first_zeroed_exercise", "bucket_norm_ratios",
+           "BEST_STRENGTH"]
+
+# Strengths near each regularizer's best on the notebooks' skewed data (15 epochs, Adam 0.02).
+BEST_STRENGTH = {"adam_wd": 3e-4, "adamw": 1.0, "l2_batch": 0.1, "l2_all": 0.1, "l1_batch": 0.03}
+
+
+def critical_weight_decay(split, history) -> dict:
+    """λ past which all-zero embeddings are a stable optimum of mean loss + (λ/2)‖w‖².
+
+    At p = q = 0 the data term's second-order change is -(2/N)·pᵀ E q, where E is the
+    (n_users × n_items) matrix of residuals of the biases-only model and N the number of
+    training ratings; the penalty adds (λ/2)(‖p‖² + ‖q‖²). Zero is a minimum exactly when
+    λ ≥ 2·σ_max(E)/N: the threshold is of order 1/N. ``history``: a run whose embeddings
+    collapsed (its biases are the biases-only model).
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import svds
+
+    tr = split.train
+    e = tr.ratings - history.predict(tr.users, tr.items)  # residuals of the biases-only model
+    E = sp.coo_matrix((e, (tr.users, tr.items)), shape=(tr.n_users, tr.n_items)).tocsr()
+    sigma = float(svds(E, k=1, return_singular_vectors=False, random_state=0)[0])
+    return {"sigma_max": sigma, "N": len(tr), "lambda_star": 2 * sigma / len(tr)}
+
+
+def norm_popularity_by_regularizer(split, strengths=None, epochs=15) -> dict:
+    """Spearman ρ(item norm, training count) after training with each regularizer."""
+    from .metrics import norm_popularity_spearman
+    from .panels import reg_config
+    from .training import train
+
+    strengths = strengths or {"none": 0.0, **BEST_STRENGTH}
+    out = {}
+    for reg, lam in strengths.items():
+        h = train(split, reg_config(reg, lam, epochs))
+        c = h.train_item_counts
+        norms = np.linalg.norm(h.factors()[1], axis=1)
+        out[reg] = norm_popularity_spearman(norms[c > 0], c[c > 0])
+    return out
+
+
+def bucket_norm_ratios(history) -> dict:
+    """Mean item norm after training / at init, per popularity bucket (which rows shrank)."""
+    from .preprocessing import BUCKETS, popularity_buckets
+
+    b = popularity_buckets(history.train_item_counts)
+    first, last = history.item_norms[0], history.item_norms[-1]
+    return {name: float(last[b == k].mean() / first[b == k].mean())
+            for k, name in enumerate(BUCKETS) if (b == k).any()}
+
+
+# -- exercises -----------------------------------------------------------------------------------
+def _reference_step(model, opt, u, i, r, lam):
+    pred, p, q = model.forward_parts(u, i)
+    loss = ((pred - r) ** 2).mean() + lam * ((p * p).sum(1) + (q * q).sum(1)).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def penalty_step_exercise() -> Exercise:
+    """Write a training step with the classic MF penalty on the rows in the batch."""
+    import torch
+
+    from .model import MF
+
+    def check(step):
+        if not callable(step):
+            return False, "pass your function train_step(model, opt, u, i, r, lam)"
+        g = torch.Generator().manual_seed(0)
+        u = torch.randint(0, 30, (64,), generator=g)
+        i = torch.randint(0, 20, (64,), generator=g)  # item 19 and others may be missing
+        r = torch.randn(64, generator=g)
+        base = MF(40, 50, 8, seed=0)  # users 30-39 and items 20-49 are never in the batch
+        results = {}
+        for who, fn in (("yours", step), ("reference", _reference_step)):
+            m = copy.deepcopy(base)
+            opt = torch.optim.SGD(m.parameters(), lr=0.5)
+            fn(m, opt, u, i, r, 0.3)
+            results[who] = m
+        yours, ref = results["yours"], results["reference"]
+        Py, Qy = yours.user_factors.weight.detach(), yours.item_factors.weight.detach()
+        Pr, Qr = ref.user_factors.weight.detach(), ref.item_factors.weight.detach()
+        if torch.equal(Qy, base.item_factors.weight.detach()):
+            return False, "the weights did not change: call loss.backward() and opt.step()"
+        outside = slice(20, 50)
+        if not torch.allclose(Qy[outside], base.item_factors.weight.detach()[outside]):
+            return False, ("rows that are NOT in the batch changed: your penalty covers every row "
+                           "(that is 'L2 on all rows'); use only the batch's rows p = P[u], q = Q[i]")
+        if torch.allclose(Qy, Qr, atol=1e-6) and torch.allclose(Py, Pr, atol=1e-6):
+            return True, "same update as λ·mean over the batch of (‖p_u‖² + ‖q_i‖²)"
+        # diagnose the usual slips
+        plain = copy.deepcopy(base)
+        opt = torch.optim.SGD(plain.parameters(), lr=0.5)
+        _reference_step(plain, opt, u, i, r, 0.0)
+        if torch.allclose(Qy, plain.item_factors.weight.detach(), atol=1e-6):
+            return False, "your step is a plain MSE step: the penalty is missing (or λ is ignored)"
+        return False, ("the update differs from λ·mean_b(‖p_u‖² + ‖q_i‖²): check that you "
+                       "square, sum over the embedding dimension, then average over the batch, "
+                       "and add it to the mean squared error")
+
+    return Exercise(
+        "the classic MF penalty, by hand",
+        "Write train_step(model, opt, u, i, r, lam): predictions model(u, i), loss = mean squared "
+        "error + lam · mean over the batch of (‖p_u‖² + ‖q_i‖²) with p_u = "
+        "model.user_factors(u), q_i = model.item_factors(i); then backward and step.",
+        check,
+        hints=["p = model.user_factors(u) gives the (B, dim) rows of the users in the batch.",
+               "(p ** 2).sum(1) is each row's squared norm, shape (B,); .mean() averages over "
+               "the batch.",
+               "loss = ((model(u, i) - r) ** 2).mean() + lam * ((p**2).sum(1) + (q**2).sum(1)).mean()"],
+        solution=("def train_step(model, opt, u, i, r, lam):\n"
+                  "    p, q = model.user_factors(u), model.item_factors(i)   # (B, dim) each\n"
+                  "    mse = ((model(u, i) - r) ** 2).mean()\n"
+                  "    penalty = lam * ((p ** 2).sum(1) + (q ** 2).sum(1)).mean()\n"
+                  "    loss = mse + penalty\n"
+                  "    opt.zero_grad(); loss.backward(); opt.step()\n"
+                  "    return loss.item()"))
+
+
+def best_strength_exercise(reg="l2_batch", tol=0.01) -> Exercise:
+    """Find a strength within ``tol`` of the best validation RMSE of a sweep."""
+    from .panels import notebook_data, reg_config, reg_sweep
+    from .training import train
+
+    def check(lam):
+        try:
+            lam = float(lam)
+        except (TypeError, ValueError):
+            return False, f"give λ as a number, got {lam!r}"
+        if not lam > 0:
+            return False, f"λ must be > 0, got {lam}"
+        xs, val, _ = reg_sweep(reg, True, 15)
+        best = float(np.nanmin(val))
+        h = train(notebook_data(), reg_config(reg, lam, 15))
+        got = h.val_rmse[-1]
+        if got <= best + tol:
+            return True, f"λ = {lam:.3g} gives val RMSE {got:.3f} (sweep's best {best:.3f})"
+        side = "too weak (overfitting)" if lam < xs[int(np.nanargmin(val))] else "too strong (shrinks everything)"
+        return False, f"λ = {lam:.3g} gives {got:.3f}, more than {tol} above the best {best:.3f}: {side}"
+
+    return Exercise(
+        f"the best strength for {reg}",
+        f"On the skewed data with 15 epochs, find a λ for '{reg}' whose validation RMSE is "
+        f"within {tol} of the best. Use the panel's U-curve.",
+        check,
+        hints=["Set the panel's regularizer, then read the green star on the U-curve.",
+               "Anything on the flat bottom of the U counts."],
+        solution="lam = 0.1  # the bottom of the U-curve for L2 on the batch's rows")
+
+
+def first_zeroed_exercise() -> Exercise:
+    """Predict which rows Adam(weight_decay) shrinks first, then check it with an experiment."""
+    from .panels import notebook_data, reg_config
+    from .preprocessing import BUCKETS
+    from .training import train
+
+    def check(answer):
+        answer = str(answer).strip().lower()
+        if answer not in BUCKETS:
+            return False, f"answer one of {BUCKETS}"
+        h = train(notebook_data(cold_items=0.05), reg_config("adam_wd", 1e-4, 5))
+        ratios = bucket_norm_ratios(h)
+        first = min(ratios, key=ratios.get)
+        shown = ", ".join(f"{k}: {v:.2f}×" for k, v in ratios.items())
+        if answer == first:
+            return True, (f"after 5 epochs of Adam(weight_decay=1e-4) the mean norm went to "
+                          f"{shown} of its start: '{first}' rows shrink first")
+        return False, f"measured: {shown} — '{first}' rows shrank most. Why? (see the hint)"
+
+    return Exercise(
+        "which rows does Adam's weight_decay zero first?",
+        "Adam(weight_decay=λ) adds λ·w to every row's gradient, every step, then divides by "
+        "Adam's running gradient size. Which bucket shrinks first: 'cold', 'rare', 'mid' or "
+        "'popular'?",
+        check,
+        hints=["For a row never in any batch, the only gradient it ever gets is λ·w.",
+               "Adam divides that gradient by its own running size — which is λ·|w| — so the "
+               "row moves by about lr per step, however tiny λ is."],
+        solution="'cold': never-seen rows get only λ·w, which Adam normalises to a step of ~lr "
+                 "toward 0; rare rows come next, popular rows keep their norm.")
