@@ -238,17 +238,22 @@ def synthetic(n_users=600, n_items=1500, n_ratings=50_000, *, rank=4, item_zipf=
     rng = np.random.default_rng(seed)
     pu, pi = _zipf_weights(n_users, user_zipf, rng), _zipf_weights(n_items, item_zipf, rng)
 
-    # Draw pairs in rounds and keep each (user, item) once, in order of first draw.
+    # Draw pairs in rounds and keep each (user, item) once, in order of first draw. With strong
+    # skew the popular items saturate (every user has rated them), so later rounds draw more to
+    # make up for the rejected duplicates.
     keys = np.zeros(0, np.int64)
-    for _ in range(50):
+    accept = 1.0
+    for _ in range(200):
         need = n_ratings - len(keys)
         if need <= 0:
             break
-        m = int(need * 1.3) + 16
+        m = int(min(need * 1.2 / max(accept, 1e-3), 40 * n_ratings)) + 16
         new = rng.choice(n_users, m, p=pu) * n_items + rng.choice(n_items, m, p=pi)
         allk = np.concatenate([keys, new])
         _, first = np.unique(allk, return_index=True)
+        before = len(keys)
         keys = allk[np.sort(first)]
+        accept = max((len(keys) - before) / m, 1e-3)
     if len(keys) < n_ratings:
         raise ValueError(f"could not draw {n_ratings} distinct pairs with item_zipf={item_zipf}, "
                          f"user_zipf={user_zipf}: lower n_ratings or the skew")

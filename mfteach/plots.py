@@ -409,7 +409,7 @@ class Spectrum(_Plot):
             self._keep(self.ax.axvline(true_rank + 0.5, color=COLORS["green"], ls="--", lw=1.5,
                                        label=f"true rank = {true_rank}"))
         if log:
-            self.ax.set_yscale("log")
+            log_y(self.ax)
         self.ax.set_xlabel("index of singular value")
         self.ax.set_ylabel("singular value")
         self.ax.set_title(title)
@@ -586,7 +586,7 @@ class SweepCurve(_Plot):
             self.ax.set_xlim(xs.min() / 1.5, xs.max() * 1.5)
         if len(ys):
             self.ax.set_ylim(max(0, ys.min() - 0.05), ys.max() + 0.05)
-        self.ax.legend(fontsize="small")
+        self.ax.legend(fontsize="small", loc="best", framealpha=0.8)
         return self.artists
 
 
