@@ -226,7 +226,7 @@ std_panel
 # %% [markdown]
 # ## 6. Zero, constant and huge inits
 # - **Zeros:** the gradient of ⟨p, q⟩ with respect to p is q — which is 0. Both tables stay
-#   exactly 0 forever; only the biases learn (validation ≈ 0.89, "biases only").
+#   exactly 0 forever; only the biases learn (validation ≈ 0.88, "biases only").
 # - **Constant:** every row starts identical, every row gets the same kind of update, and the
 #   learned rating matrix stays **rank 1**: one non-zero singular value.
 #

@@ -77,7 +77,7 @@ biases_only = mf.train(skewed, reg_config("adam_wd", 1e-2))
 print(f"a biases-only model (no embeddings at all): {biases_only.val_rmse[-1]:.3f}")
 
 # %% [markdown]
-# The validation error looks respectable (better than predicting the mean, 0.929), but every
+# The validation error looks respectable (better than predicting the mean, 0.941), but every
 # embedding weight is below 0.0001: the factors are gone and the model is *only* its biases. It recommends the same popular, well-rated items to
 # everyone. Sections 4–5 show why this happens and where the cliff is.
 
@@ -200,7 +200,7 @@ for lam in (0.01, 0.03, 0.1):
     print(f"L1 λ={lam:<5} val {h.val_rmse[-1]:.3f}  share of item weights with |w| < 1e-3: {np.mean(np.abs(Q) < 1e-3):.0%}")
 
 # %% [markdown]
-# At the best λ (0.03) only a few percent of the weights are near zero; push λ to 0.1 and the model
+# At the best λ (0.03) fewer than one weight in ten is near zero; push λ to 0.1 and the model
 # collapses to the biases before it gets sparse.
 
 # %% [markdown]
