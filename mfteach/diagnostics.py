@@ -79,18 +79,27 @@ def diagnose(model, data: Split | Ratings, history) -> list[Finding]:
         mean_rmse = baseline_rmse(train, split.val) if split is not None and len(split.val) else None
         rising = val[-1] > val[best] + 0.02 and trn[-1] < trn[best]
         worse_than_mean = mean_rmse is not None and val[-1] > mean_rmse
-        if rising or worse_than_mean:
-            ev = {"final val": float(val[-1]), "best val": float(val[best]),
-                  "best epoch": best, "final train": float(trn[-1])}
-            if mean_rmse is not None:
-                ev["predict-the-mean val"] = mean_rmse
+        ev = {"final val": float(val[-1]), "best val": float(val[best]),
+              "best epoch": best, "final train": float(trn[-1])}
+        if mean_rmse is not None:
+            ev["predict-the-mean val"] = mean_rmse
+        fitted = mean_rmse is not None and trn[-1] < 0.8 * mean_rmse  # train error well below the mean's
+        if rising or (worse_than_mean and fitted):
             out.append(Finding(
                 "overfitting", "warning", ev,
-                "Validation error rose while training error kept falling"
+                ("Validation error rose while training error kept falling"
+                 if rising else "Training error is low but validation error")
                 + (", and it ends worse than predicting the mean" if worse_than_mean else "")
                 + ": the embeddings are memorising the training ratings.",
                 "Regularise the rows in the batch (λ ≈ 0.05), stop at the best epoch, or "
                 "lower dim."))
+        elif worse_than_mean:
+            out.append(Finding(
+                "worse than predicting the mean", "warning", ev,
+                "The model ends worse than predicting the training mean for everyone, and its "
+                "training error is high too: it has not fitted the data at all. That is an "
+                "optimisation problem (init scale, missing biases, learning rate), not overfitting.",
+                "Check the first RMSE (init), the bias terms and the learning rate first."))
 
     # 4. collapse (spectrum of the learned rating matrix)
     P, Q = history.factors()

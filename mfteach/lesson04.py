@@ -14,7 +14,7 @@ import numpy as np
 from .data import Ratings, Split
 from .exercises import CheckResult, Exercise
 
-__all__ = ["LEVELS", "FAULTS", "broken_settings", "REFERENCE", "capstone_data", "run_job",
+__all__ = ["LEVELS", "FAULTS", "broken_settings", "settings_with", "check_all", "REFERENCE", "capstone_data", "run_job",
            "fault_exercises", "scoreboard", "SCRIPT"]
 
 # The job as handed over. Every key is a knob of the training run.
@@ -42,14 +42,29 @@ FAULTS = {
 }
 LEVELS = {"easy": ("init", "weight_decay"),
           "medium": ("init", "weight_decay", "biases", "evaluation"),
-          "hard": ("weight_decay", "biases", "evaluation", "sgd_lr", "padding", "init")}
+          "hard": ("weight_decay", "biases", "evaluation", "sgd_lr", "padding")}
+# The settings each fault lives in: a check runs the reference job with only these taken from
+# the student's settings, so each fault is judged on its own (their symptoms mask each other:
+# a huge init hides the weight-decay collapse, for instance).
+FAULT_KEYS = {"init": ("init", "init_std", "item_rows"),
+              "weight_decay": ("reg", "reg_strength", "optimizer", "lr", "bias_lr"),
+              "biases": ("normalize", "user_bias", "item_bias", "global_bias"),
+              "sgd_lr": ("optimizer", "lr", "bias_lr"),
+              "padding": ("init", "init_std", "item_rows")}
 
 
 def broken_settings(level="medium") -> dict:
     """The settings of the broken job at a difficulty level ('easy', 'medium', 'hard')."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {list(LEVELS)}, got {level!r}")
-    faults = LEVELS[level]
+    return settings_with(LEVELS[level])
+
+
+def settings_with(faults) -> dict:
+    """The reference settings with the named faults planted (see FAULTS)."""
+    unknown = set(faults) - set(FAULTS)
+    if unknown:
+        raise ValueError(f"unknown fault(s) {sorted(unknown)}; faults: {list(FAULTS)}")
     s = dict(REFERENCE)
     if "init" in faults:
         s.update(init="default")                                  # nn.Embedding's N(0, 1)
@@ -61,6 +76,8 @@ def broken_settings(level="medium") -> dict:
         s.update(optimizer="sgd", lr=1.0, bias_lr=None)           # one lr for everything
     if "padding" in faults:
         s.update(init="xavier_uniform", item_rows=100_000)        # room to grow, "good" init
+        if "init" in faults:
+            s.update(init="default")
     return s
 
 
@@ -153,7 +170,11 @@ def _check(fault, split, level):
                 return False, (f"the user table starts at std {su:.4f} and the {rows:,}-row item "
                                f"table at {sv:.4f}: Xavier's scale depends on the rows")
             return True, f"both tables start at std ≈ {sv:.3g} whatever the table size"
-        h = run_job(split, settings)
+        isolated = {**REFERENCE, **{k: s[k] for k in FAULT_KEYS[fault]}}
+        if fault == "weight_decay" and isolated["optimizer"] in ("sgd", "momentum") \
+                and isolated["bias_lr"] is None:
+            isolated["bias_lr"] = 0.5  # judge the decay, not SGD's bias lr (its own fault)
+        h = run_job(split, isolated)
         if fault == "weight_decay":
             if not h.ok:
                 return False, f"training diverged: {h.diverged}"
@@ -164,7 +185,8 @@ def _check(fault, split, level):
                           f"regularize with a penalty on the batch's rows instead")
         if fault == "biases":
             if s["normalize"] == "none" and not s["global_bias"]:
-                return False, "ratings average ~3.5 and nothing in the model produces that mean"
+                return False, (f"ratings average {split.train.ratings.mean():.2f} and nothing in "
+                               f"the model produces that mean")
             if not (s["user_bias"] and s["item_bias"]):
                 return False, "add user and item bias terms: they carry most of the signal"
             return True, "ratings centred / global bias, plus user and item biases"

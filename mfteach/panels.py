@@ -19,7 +19,7 @@ from .preprocessing import popularity_buckets
 from .training import TrainConfig, train
 from .widgets import Choice, Panel, PanelMessage, Slider, Toggle
 
-__all__ = ["init_panel", "init_std_panel", "reg_panel", "skew_panel", "Run", "notebook_data",
+__all__ = ["init_panel", "init_std_panel", "reg_panel", "skew_panel", "capstone_panel", "Run", "notebook_data",
            "OPT_LR", "REG_CHOICES", "REG_RANGES"]
 
 
@@ -376,4 +376,64 @@ def skew_panel(*, projector=False, **values) -> Panel:
 
     return Panel(controls, compute, _SkewView, title="Skew, optimizers and normalization",
                  describe=describe, code=lambda v: _code("skew_panel", v, defaults),
+                 projector=projector)
+
+
+# -- 04 capstone ---------------------------------------------------------------------------------
+class _CapstoneView:
+    def __init__(self, fig):
+        (a, b), (c, d) = _grid(fig, 2, 2)
+        self.curves = plots.RmseCurves(a, log=True, title="Training curves (log scale)")
+        self.bars = plots.BucketBars(b)
+        self.spectrum = plots.Spectrum(c, true_rank=4)
+        self.scatter = plots.NormVsPopularity(d)
+        self.all = (self.curves, self.bars, self.spectrum, self.scatter)
+
+    def update(self, run, pinned=None):
+        h, n = run.history, run.split.train.n_items
+        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
+        self.bars.update(run.extra["buckets"], pinned.extra["buckets"] if pinned else None)
+        P, Q = h.factors()
+        self.spectrum.update(P, Q[:n])
+        self.scatter.update(h)
+
+    def message(self, text):
+        for p in self.all:
+            p.message(text if p is self.curves else "")
+
+
+def capstone_panel(level="hard", *, projector=False, **values) -> Panel:
+    """Notebook 04's fault switchboard: one toggle per planted fault (on = broken)."""
+    from . import lesson04
+
+    split = lesson04.capstone_data(level)
+    mean_rmse, truth_rmse = _refs(split)
+    faults = lesson04.LEVELS[level]
+    controls = _start([Toggle(f, True, f"fault: {f}", help=lesson04.FAULTS[f][0]) for f in faults],
+                      values)
+    defaults = {c.name: c.value for c in controls}
+
+    def compute(v):
+        on = [f for f in faults if v[f] and f != "evaluation"]
+        h = lesson04.run_job(split, lesson04.settings_with(on))
+        if h.diverged and len(h.epochs) <= 1:
+            raise PanelMessage(str(h.diverged))
+        n = split.train.n_items
+        b = bucket_rmse(h.predict(split.val.users, split.val.items), split.val,
+                        h.train_item_counts[:n])
+        return Run(h, split, mean_rmse, truth_rmse, {"buckets": b, "on": on,
+                                                     "evaluation": v.get("evaluation", False)})
+
+    def describe(run):
+        b, on = run.extra["buckets"], run.extra["on"]
+        s = (f"faults on: {', '.join(on) or 'none'} → overall val RMSE {b['overall']:.3f}")
+        if not run.extra["evaluation"]:
+            s += (f"; rare items {b['buckets']['rare']['rmse']:.3f}, popular "
+                  f"{b['buckets']['popular']['rmse']:.3f}")
+        else:
+            s += " (the team only looks at this number)"
+        return s + (f" — {run.history.diverged}" if run.history.diverged else "")
+
+    return Panel(controls, compute, _CapstoneView, title=f"Capstone ({level}): switch faults off one by one",
+                 describe=describe, code=lambda v: _code("capstone_panel", v, defaults),
                  projector=projector)

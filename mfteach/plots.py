@@ -46,7 +46,7 @@ def log_y(ax):
     from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
 
     ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
     return ax
@@ -349,7 +349,7 @@ class BucketBars(_Plot):
         else:
             self.pin_marks.set_data([], [])
             self.pin_marks.set_label("_A")
-        self.ax.set_ylim(0, (top.max() if len(top) else 1) * 1.3)
+        self.ax.set_ylim(0, (top.max() if len(top) else 1) * 1.5)  # room for labels and legend
         self.ax.legend(fontsize="small", loc="upper right")
         return self.artists
 

@@ -145,7 +145,8 @@ def grid(panel_factory):
     return p, combos
 
 
-@pytest.mark.parametrize("factory", ["init_panel", "init_std_panel", "reg_panel", "skew_panel"])
+@pytest.mark.parametrize("factory", ["init_panel", "init_std_panel", "reg_panel", "skew_panel",
+                                     "capstone_panel"])
 def test_every_control_combination_gives_a_plot_or_a_plain_message(tiny_data, factory):
     p, combos = grid(getattr(panels, factory))
     start = dict(p.values)

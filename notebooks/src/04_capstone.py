@@ -1,0 +1,183 @@
+# %% [markdown]
+# # 04 — Capstone: debug a broken recommender
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/04_capstone.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/main?urlpath=lab/tree/notebooks/04_capstone.ipynb)
+#
+# **The story.** A colleague hands over the team's recommender job. "It trains, the loss goes
+# down, we report the validation RMSE every week." Users say the recommendations are useless.
+# Several things are wrong at once, and they hide each other. Your job: find each fault with the
+# tools of notebooks 01–03 and `mf.diagnose`, fix it, and prove the fix with a before/after
+# comparison.
+#
+# **You will be able to:**
+# 1. read a training job and predict what each setting does to the embeddings;
+# 2. use `diagnose`, the spectrum, norms and per-bucket errors to locate faults;
+# 3. fix faults that mask each other, one at a time, and verify each fix in isolation;
+# 4. report a model honestly: overall, per popularity bucket, and (on synthetic data) recovery of
+#    the true factors.
+#
+# **Prerequisites:** notebooks 01, 02 and 03. **Time:** 45–60 minutes.
+
+# %% [markdown]
+# ## Setup — and choose your level
+# - `"easy"`: two faults. `"medium"`: four. `"hard"`: five, including two that only show on skewed,
+#   padded, SGD-trained jobs.
+
+# %%
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "mfteach[data] @ git+{REPO_URL}"], check=True)
+import numpy as np
+import matplotlib.pyplot as plt
+import mfteach as mf
+from mfteach import lesson04, panels, plots
+LEVEL = "medium"   # "easy", "medium" or "hard"
+
+# %% [markdown]
+# ## 1. The job, as you received it
+
+# %%
+broken = lesson04.broken_settings(LEVEL)
+split = lesson04.capstone_data(LEVEL)
+print(lesson04.SCRIPT.format(settings="{\n    " + ",\n    ".join(f"{k!r}: {v!r}" for k, v in broken.items()) + ",\n}"))
+
+# %% [markdown]
+# **Predict first.** Read the settings. Which ones worry you, and what would each do to the
+# embeddings? Write down your list before running the job.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+history = lesson04.run_job(split, broken)
+print("train RMSE per epoch:", " ".join(f"{v:.2f}" for v in history.train_rmse[::3]))
+print(f"val RMSE {history.val_rmse[-1]:.3f}  (predicting the mean would give {mf.baseline_rmse(split.train, split.val):.3f})")
+
+# %% [markdown]
+# The loss does go down. So what is wrong?
+
+# %% [markdown]
+# ## 2. Investigate
+# Start with the automatic check-up, then confirm each finding with the tools you know:
+# - the **first** RMSE and `mf.expected_initial_rmse` (notebook 01),
+# - `mf.singular_values(*history.factors())` and the weight-decay cliff (notebook 02),
+# - `mf.bucket_rmse(...)` per popularity bucket, norms vs popularity, what the model predicts for
+#   an average user (notebook 03).
+
+# %%
+for finding in mf.diagnose(history.model, split, history):
+    print(finding, end="\n\n")
+
+# %% [markdown]
+# `diagnose` sees symptoms, not causes — and one fault can hide another: a huge init keeps the
+# embeddings far from zero, so the weight-decay collapse does not show until the init is fixed.
+# The switchboard below has one toggle per planted fault (on = broken). Switch them off one at a
+# time — in different orders — and watch which plot each one changes. **Pin as A** to compare.
+
+# %%
+board = panels.capstone_panel(LEVEL)
+board
+
+# %% [markdown]
+# **Try this**
+# - Switch off each fault alone, with all others on. *Look for:* faults whose removal changes
+#   nothing while another is on (they are masked).
+# - With everything else fixed, toggle `weight_decay`. *Look for:* the spectrum collapsing to ~0.
+# - Toggle `evaluation`. *Look for:* the status line: does the team see the rare-item error?
+
+# %% [markdown]
+# ## 3. Fix it — Exercise: one check per fault
+# Edit the settings below, one fault at a time. Each fault has a check that runs **your**
+# settings for that fault on its own (so one fault's fix is judged even while another is still
+# there), `.hint()` for a nudge and `.solution()` if you are stuck.
+
+# %%
+faults = lesson04.fault_exercises(LEVEL, split)
+for name, ex in faults.items():
+    print(f"- {name}: {ex.prompt}")
+
+# %%
+fixed = dict(broken)          # start from the job as received, then edit:
+# fixed["init"] = ...
+# fixed["reg"], fixed["reg_strength"] = ..., ...
+# ...
+
+# %%
+for name, ex in faults.items():
+    if name != "evaluation":
+        print(ex.check(fixed))
+
+# %% [markdown]
+# The `evaluation` fault is fixed by *reporting* differently: compute your fixed model's RMSE on
+# rare items (1–5 training ratings) and pass `(fixed, that_number)` to its check.
+
+# %%
+if "evaluation" in faults:
+    mine = lesson04.run_job(split, fixed)
+    rare_rmse = ...  # mf.bucket_rmse(mine.predict(split.val.users, split.val.items), split.val, mine.train_item_counts[:split.train.n_items])["buckets"]["rare"]["rmse"]
+    print(faults["evaluation"].check((fixed, rare_rmse)))
+
+# %%
+faults[next(iter(faults))].hint()  # hints for the first fault; call again for more
+
+# %% [markdown]
+# ## 4. Prove it: the scoreboard
+# Broken vs yours vs a reference job (small normal init, L2 on the batch's rows, centred ratings
+# with biases, Adam). Overall, per popularity bucket, and how well the learned item factors recover
+# the true ones (R², synthetic data only).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+runs = {"broken": history, "yours": lesson04.run_job(split, fixed),
+        "reference": lesson04.run_job(split, lesson04.REFERENCE)}
+board_table = lesson04.scoreboard(split, runs)
+print(board_table.drop(columns="diverged").round(3).to_string())
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 4.5))
+cols = ["overall", "per item", "rare items", "mid items", "popular items"]
+x = np.arange(len(cols))
+for k, (name, color, hatch) in enumerate((("broken", "vermillion", "//"), ("yours", "orange", ".."),
+                                          ("reference", "blue", ""))):
+    vals = board_table.loc[name, cols].astype(float).to_numpy()
+    ax.bar(x + (k - 1) * 0.27, vals, 0.27, color=plots.COLORS[color], hatch=hatch, edgecolor="black", label=name)
+ax.set_xticks(x, cols)
+ax.set(ylabel="validation RMSE (rating points)", title="Scoreboard: lower is better; rare items are where it shows")
+ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
+ax.legend(ncol=3, loc="upper center"); ax.grid(axis="y", alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# ## 5. Real data: the same job on MovieLens (offline)
+# The faults are not an artefact of synthetic data. The broken and reference jobs on MovieLens
+# latest-small (no true factors here, so no R²):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+real = mf.random_split(mf.load_movielens_small(), seed=0)
+for name, settings in (("broken", broken), ("reference", lesson04.REFERENCE)):
+    h = lesson04.run_job(real, settings)
+    b = mf.bucket_rmse(h.predict(real.val.users, real.val.items), real.val, h.train_item_counts[:real.train.n_items])
+    print(f"{name:9s} overall {b['overall']:.3f}; rare items {b['buckets']['rare']['rmse']:.3f}; "
+          f"popular items {b['buckets']['popular']['rmse']:.3f}")
+
+# %% [markdown]
+# On real data the broken job is just as bad; the fixed one beats predicting the mean
+# (≈ 1.06 stars) by less than on synthetic data, because a real rating matrix is not exactly
+# low-rank and most movies have a handful of ratings.
+
+# %% [markdown]
+# ## Summary: a checklist for your own model
+# - [ ] **Before training:** first RMSE ≈ the ratings' spread? (`√(dim·σ_u²σ_v² + Var r)`)
+#       Same init scale for every table, whatever its number of rows?
+# - [ ] **Targets:** ratings centred, user/item/global bias terms, global bias started at the mean.
+# - [ ] **Regularization:** a penalty on the batch's rows, λ from a validation U-curve; no
+#       `Adam(weight_decay)` past 2·σ_max/N.
+# - [ ] **Optimizer:** tuned lr; with SGD, separate learning rates for embeddings and biases.
+# - [ ] **After training:** spectrum not collapsed; norms not just tracking popularity; no huge
+#       rows frozen at init (cold items).
+# - [ ] **Reporting:** overall *and* per popularity bucket; `mf.diagnose(model, split, history)`
+#       finds nothing alarming.
+#
+# Congratulations — that is the whole course. Try the `"hard"` level, or run the checklist on your
+# own model.

@@ -1,0 +1,106 @@
+"""Each lesson's exercises accept a right answer and reject wrong ones with a specific message;
+the experiments they rely on show the effect they claim."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import mfteach as mf
+from mfteach import lesson01, lesson02, lesson03, lesson04
+from mfteach.diagnostics import diagnose
+from mfteach.panels import notebook_data
+
+
+def test_lesson01_exercises():
+    ex1 = lesson01.first_rmse_exercise(std=0.5, dim=64, rating_var=0.88)
+    assert ex1.check(math.sqrt(64 * 0.5 ** 4 + 0.88)).ok
+    assert not ex1.check(math.sqrt(64 + 0.88)).ok
+    ex2 = lesson01.size_free_init_exercise(dim=32)
+    assert ex2.check(lambda w: torch.nn.init.normal_(w, std=1 / math.sqrt(w.shape[1]))).ok
+    assert "number of rows" in ex2.check(torch.nn.init.xavier_normal_).message
+    ex3 = lesson01.catalogue_init_exercise()
+    assert ex3.check(lambda w: torch.nn.init.normal_(w, std=0.05)).ok
+    assert "different scales" in ex3.check(torch.nn.init.xavier_uniform_).message
+    assert "large" in ex3.check(torch.nn.init.normal_).message
+
+
+def test_lesson01_comparison_shows_scale_not_scheme_matters():
+    rows = {r["init"]: r for r in lesson01.init_comparison(notebook_data(), reg="l2_batch",
+                                                          reg_strength=0.05)}
+    assert rows["default"]["val RMSE"] > 1.5
+    assert abs(rows["xavier_uniform"]["val RMSE"] - rows["normal(0.1)"]["val RMSE"]) < 0.03
+    assert rows["zeros"]["val RMSE"] > 0.85
+
+
+def test_lesson02_exercises_and_cliff_theory():
+    ex1 = lesson02.penalty_step_exercise()
+
+    def good(model, opt, u, i, r, lam):
+        p, q = model.user_factors(u), model.item_factors(i)
+        loss = ((model(u, i) - r) ** 2).mean() + lam * ((p ** 2).sum(1) + (q ** 2).sum(1)).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+
+    def all_rows(model, opt, u, i, r, lam):
+        P, Q = model.user_factors.weight, model.item_factors.weight
+        loss = ((model(u, i) - r) ** 2).mean() + lam * ((P ** 2).sum(1).mean() + (Q ** 2).sum(1).mean())
+        opt.zero_grad(); loss.backward(); opt.step()
+
+    assert ex1.check(good).ok
+    assert "NOT in the batch" in ex1.check(all_rows).message
+    assert not lesson02.best_strength_exercise().check(0.002).ok
+    assert lesson02.first_zeroed_exercise().check("cold").ok
+    assert not lesson02.first_zeroed_exercise().check("popular").ok
+
+    skewed = notebook_data()
+    collapsed = mf.train(skewed, mf.panels.reg_config("adam_wd", 1e-2))
+    lam_star = lesson02.critical_weight_decay(skewed, collapsed)["lambda_star"]
+    below = mf.train(skewed, mf.panels.reg_config("adam_wd", lam_star / 2, epochs=40))
+    above = mf.train(skewed, mf.panels.reg_config("adam_wd", lam_star * 1.5, epochs=40))
+    assert np.abs(below.factors()[1]).max() > 0.1     # alive below λ*
+    assert np.abs(above.factors()[1]).max() < 1e-4    # exactly collapsing above λ*
+
+
+def test_lesson03_experiments_and_exercises():
+    d = {o: lesson03.ghost_updates(o) for o in ("sgd", "adam", "sparse_adam")}
+    assert d["adam"][-1] > 3 * d["adam"][0]                      # keeps moving
+    assert d["sgd"][-1] == d["sgd"][0] and d["sparse_adam"][-1] == d["sparse_adam"][0]
+
+    def per_bucket(pred, items, ratings, counts):
+        b = np.digitize(counts[items], [0.5, 5.5, 100.5])
+        return {n: np.sqrt(np.mean((pred[b == k] - ratings[b == k]) ** 2))
+                for k, n in enumerate(["cold", "rare", "mid", "popular"])}
+
+    ex1 = lesson03.bucket_rmse_exercise()
+    assert ex1.check(per_bucket).ok
+    assert not ex1.check(lambda *a: {"cold": 0, "rare": 0, "mid": 0, "popular": 0}).ok
+    ex2 = lesson03.param_groups_exercise()
+    good = lambda m: torch.optim.SGD([{"params": m.factor_parameters(), "lr": 30.0},
+                                      {"params": m.bias_parameters(), "lr": 0.5}])
+    assert ex2.check(good).ok
+    assert "one parameter group" in ex2.check(lambda m: torch.optim.SGD(m.parameters(), lr=30)).message
+    ex3 = lesson03.skewed_catalogue_exercise()
+    assert ex3.check(("adam", 0.01)).ok
+    assert not ex3.check(("sgd", 1000.0)).ok
+
+
+def test_lesson03_fill_missing_is_worse_than_the_mean():
+    demo = lesson03.fill_missing_demo(notebook_data())
+    assert demo["missing share"] > 0.9 and demo["val RMSE"] > 2
+
+
+@pytest.mark.parametrize("level", ["easy", "medium", "hard"])
+def test_capstone_faults_are_found_and_their_fixes_confirmed(level):
+    split = lesson04.capstone_data(level)
+    broken = lesson04.broken_settings(level)
+    h = lesson04.run_job(split, broken)
+    assert h.val_rmse[-1] > mf.baseline_rmse(split.train, split.val)   # worse than the mean
+    assert any(f.severity == "warning" for f in diagnose(h.model, split, h))
+    results = lesson04.check_all(level, split, broken, rare_rmse=0.0)
+    assert not any(results), [str(r) for r in results]                   # every fault flagged
+    ref = lesson04.run_job(split, lesson04.REFERENCE)
+    rare = lesson04.scoreboard(split, {"ref": ref}).loc["ref", "rare items"]
+    fixed = lesson04.check_all(level, split, dict(lesson04.REFERENCE), rare_rmse=rare)
+    assert all(fixed), [str(r) for r in fixed]
+    board = lesson04.scoreboard(split, {"broken": h, "reference": ref})
+    assert board.loc["reference", "overall"] < board.loc["broken", "overall"] - 0.3
