@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import time
 import traceback
 from collections import OrderedDict
@@ -141,6 +142,8 @@ class Panel:
 
         self.specs = OrderedDict((c.name, c) for c in controls)
         self.compute, self.describe, self.code_of, self.links = compute, describe, code, links
+        # A teacher can make every panel projector-sized at once: MFTEACH_PROJECTOR=1.
+        projector = projector or os.environ.get("MFTEACH_PROJECTOR", "") not in ("", "0")
         self.projector, self.dpi, self.debug = projector, dpi, debug
         self.cache: OrderedDict = OrderedDict()
         self.cache_size = cache_size

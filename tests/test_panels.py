@@ -169,3 +169,9 @@ def test_sliders_only_update_on_release(tiny_data):
         for name, wid in p.controls.items():
             if hasattr(wid, "continuous_update"):
                 assert wid.continuous_update is False, name
+
+
+def test_projector_mode_from_the_environment(tiny_data, monkeypatch):
+    normal = panels.init_std_panel().view.plot.ax.xaxis.label.get_fontsize()
+    monkeypatch.setenv("MFTEACH_PROJECTOR", "1")
+    assert panels.init_std_panel().view.plot.ax.xaxis.label.get_fontsize() > normal * 1.2
