@@ -320,7 +320,9 @@ class BucketBars(_Plot):
                                        label="overall (what you usually report)")
         self.per_item = self.ax.axhline(np.nan, color=COLORS["purple"], lw=2, ls="--",
                                         label="average over items")
-        self.labels = [self.ax.text(i, 0, "", ha="center", va="bottom", fontsize="small")
+        # a white backing keeps the numbers readable where the reference lines cross them
+        self.labels = [self.ax.text(i, 0, "", ha="center", va="bottom", fontsize="small", zorder=4,
+                                    bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1))
                        for i in x]
         self._keep(*self.bars, self.pin_marks, self.overall, self.per_item, *self.labels)
         self.ax.set_xticks(x, [f"{b}\n{r}" for b, r in zip(BUCKETS, ("0", "1–5", "6–100", ">100"))])

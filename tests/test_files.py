@@ -65,3 +65,13 @@ def test_duplicates_kept_only_when_asked(tmp_path):
     p = write(tmp_path, "dup.csv", "user,item,rating\n1,2,3\n1,2,4\n")
     r = mf.read_ratings(p, allow_duplicates=True)
     assert len(r) == 2
+
+
+def test_the_example_file_in_data_reads_as_documented():
+    """data/toy_ratings.csv is the format students copy for their own data (data/README.md)."""
+    from pathlib import Path
+
+    p = Path(__file__).resolve().parents[1] / "data" / "toy_ratings.csv"
+    r = mf.read_ratings(p, scale=(1, 5))
+    assert (len(r), r.n_users, r.n_items) == (30, 8, 6)
+    assert r.scale == (1.0, 5.0) and set(np.unique(r.ratings)) <= {1.0, 2.0, 3.0, 4.0, 5.0}

@@ -175,3 +175,17 @@ def test_projector_mode_from_the_environment(tiny_data, monkeypatch):
     normal = panels.init_std_panel().view.plot.ax.xaxis.label.get_fontsize()
     monkeypatch.setenv("MFTEACH_PROJECTOR", "1")
     assert panels.init_std_panel().view.plot.ax.xaxis.label.get_fontsize() > normal * 1.2
+
+
+def test_axes_labels_never_run_into_a_neighbour_after_an_update():
+    """The layout is frozen after the first draw for speed; when tick labels grow (capstone:
+    bar axis 0–5 → 0.0–2.0 once the biases fault is off), it must be redone, not overlap."""
+    from matplotlib.transforms import Bbox
+
+    p = panels.capstone_panel("medium")
+    p.set(biases=False)
+    renderer = p.fig.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in p.fig.axes]
+    for a, b in itertools.combinations(range(len(boxes)), 2):
+        inter = Bbox.intersection(boxes[a], boxes[b])
+        assert inter is None or inter.width <= 0 or inter.height <= 0, (a, b, inter)
