@@ -269,6 +269,12 @@ class Panel:
         key = self._key(values)
         cached = key in self.cache
         msg = None
+        if not cached:
+            # Shown while the retrain runs (the front end gets it at once, even though the kernel
+            # is busy): a slow first visit, e.g. a U-curve sweep, never looks like a dead panel.
+            self.status.value = ("<div style='font-size:1.05em;color:#666'>⏳ retraining with "
+                                 + html.escape(", ".join(f"{k}={_fmt(v)}" for k, v in values.items()))
+                                 + " …</div>")
         try:
             if cached:
                 result = self.cache[key]

@@ -73,7 +73,8 @@ def move_and_check(page, panel, factory, shot_prefix):
     page.wait_for_function(
         "([img, before]) => img.src !== before && img.complete && img.naturalWidth > 0",
         arg=[img.element_handle(), src_before], timeout=CHANGE_LIMIT_MS)
-    page.wait_for_function("([el, before]) => el.innerText !== before",
+    # the status first says "⏳ retraining …", then what was trained: wait for the latter
+    page.wait_for_function("([el, before]) => el.innerText !== before && !el.innerText.includes('⏳')",
                            arg=[status.element_handle(), text_before], timeout=CHANGE_LIMIT_MS)
     ms = (time.perf_counter() - t0) * 1000
     panel.screenshot(path=str(ARTIFACTS / f"{shot_prefix}-after.png"))
