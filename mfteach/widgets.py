@@ -382,8 +382,14 @@ class Panel:
     def _repr_mimebundle_(self, **kwargs):
         import base64
 
-        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
-        bundle = dict(bundle)
+        own = getattr(self.widget, "_repr_mimebundle_", None)
+        if own is not None:
+            bundle = dict(own(**kwargs) or {})
+        else:
+            # ipywidgets 7 (Colab's preinstalled version) displays widgets through
+            # _ipython_display_; this is the same view reference it sends.
+            bundle = {"application/vnd.jupyter.widget-view+json": {
+                "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}}
         # A static copy of the figure for viewers without live widgets (GitHub, nbviewer).
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = f"<mfteach panel: {self.status_text}>"

@@ -189,3 +189,17 @@ def test_axes_labels_never_run_into_a_neighbour_after_an_update():
     for a, b in itertools.combinations(range(len(boxes)), 2):
         inter = Bbox.intersection(boxes[a], boxes[b])
         assert inter is None or inter.width <= 0 or inter.height <= 0, (a, b, inter)
+
+
+def test_panel_displays_with_ipywidgets_7_too(monkeypatch):
+    """Colab ships ipywidgets 7, whose widgets have no _repr_mimebundle_ (they display through
+    _ipython_display_): the panel must still give a live view plus its static PNG."""
+    p = panels.init_std_panel()
+
+    class Widget7:  # what matters of an ipywidgets 7 VBox here: a model id, no mimebundle
+        model_id = p.widget.model_id
+
+    monkeypatch.setattr(p, "widget", Widget7())
+    bundle = p._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == Widget7.model_id
+    assert bundle["image/png"] and "mfteach panel" in bundle["text/plain"]

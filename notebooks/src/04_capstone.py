@@ -29,6 +29,7 @@ import importlib.util, subprocess, sys
 if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "mfteach[data] @ git+{REPO_URL}"], check=True)
+    importlib.invalidate_caches()  # so this running kernel finds it: no restart needed
 import numpy as np
 import matplotlib.pyplot as plt
 import mfteach as mf
