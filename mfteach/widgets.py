@@ -157,22 +157,26 @@ class Panel:
             self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
             self.view = make_view(self.fig)
         self.controls = OrderedDict((n, _make_widget(c)) for n, c in self.specs.items())
+        self.start_values = {n: wid.value for n, wid in self.controls.items()}
         self.title = w.HTML(f"<b style='font-size:1.15em'>{html.escape(title)}</b>" if title else "")
         self.status = w.HTML(layout=w.Layout(width="100%"))
         self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width=f"{int(figsize[0] * 96)}px"))
         self.pin_button = w.ToggleButton(value=False, description="Pin as A", icon="thumb-tack",
                                          tooltip="Keep the current run as 'A' and compare "
                                                  "the next setting ('B') on the same axes")
+        self.reset_button = w.Button(description="Reset", icon="undo",
+                                     tooltip="Back to the settings this panel started with")
         self.copy_box = w.Text(description="Reproduce:", layout=w.Layout(width="100%"),
                                style={"description_width": "initial"})
         self.log = w.Output(layout=w.Layout(max_height="160px", overflow="auto"))
         for wid in self.controls.values():
             wid.observe(self._on_change, names="value")
         self.pin_button.observe(self._on_pin, names="value")
+        self.reset_button.on_click(self._on_reset)
         boxes = list(self.controls.values())
         grid = w.GridBox(boxes, layout=w.Layout(grid_template_columns="repeat(3, minmax(240px, 1fr))",
                                                 grid_gap="4px 16px"))
-        self.widget = w.VBox([self.title, grid, w.HBox([self.pin_button, self.copy_box]),
+        self.widget = w.VBox([self.title, grid, w.HBox([self.pin_button, self.reset_button, self.copy_box]),
                               self.status, self.image, self.log],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("mfteach-panel")
@@ -189,14 +193,19 @@ class Panel:
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; this panel has "
                              f"{list(self.controls)}")
-        self._hold = True
+        prev, self._hold = self._hold, True
         try:
             for n, v in values.items():
                 self._set_widget(n, v)
+                self._apply_links()  # a range that follows a choice follows it before the next value
         finally:
-            self._hold = False
+            self._hold = prev
         self.update()
         return self
+
+    def reset(self):
+        """Back to the settings the panel started with (one update, usually from the cache)."""
+        return self.set(**self.start_values)
 
     def _set_widget(self, name, value):
         wid, spec = self.controls[name], self.specs[name]
@@ -208,7 +217,7 @@ class Panel:
     def _apply_links(self):
         if self.links is None:
             return
-        self._hold = True
+        prev, self._hold = self._hold, True
         try:
             for name, change in (self.links(self.values) or {}).items():
                 wid, spec = self.controls[name], self.specs[name]
@@ -233,7 +242,7 @@ class Panel:
                 if log and "min" in change:
                     wid.step = (wid.max - wid.min) / 24
         finally:
-            self._hold = False
+            self._hold = prev
 
     # -- the update path ---------------------------------------------------------------------
     def _on_change(self, change):
@@ -241,6 +250,10 @@ class Panel:
             return
         with self.log:  # anything printed lands in the panel, nothing is lost
             self.update()
+
+    def _on_reset(self, button):
+        with self.log:
+            self.reset()
 
     def _on_pin(self, change):
         with self.log:

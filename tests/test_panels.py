@@ -203,3 +203,20 @@ def test_panel_displays_with_ipywidgets_7_too(monkeypatch):
     bundle = p._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == Widget7.model_id
     assert bundle["image/png"] and "mfteach panel" in bundle["text/plain"]
+
+
+def test_reset_returns_to_the_starting_settings(tiny_data):
+    """A teacher explores, then one click brings the class back to the panel's first run."""
+    p = panels.reg_panel()
+    first_status, first_result = p.status_text, p.result
+    p.controls["reg"].value = "adamw"          # the strength range follows: 1e-3 … 100
+    p.controls["strength"].value = 30.0
+    p.controls["epochs"].value = 25
+    assert p.values != p.start_values
+    p.reset_button.click()
+    assert p.values == p.start_values
+    assert p.last_seconds["cached"] and p.result is first_result  # the very same run, redrawn
+    assert p.status_text.split(" (")[0] == first_status.split(" (")[0]
+    # a range that follows a choice is set before the value that needs it
+    p.set(reg="adamw", strength=30.0)
+    assert p.values["strength"] == pytest.approx(30.0, rel=0.01)
