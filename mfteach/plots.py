@@ -294,10 +294,10 @@ class NormVsPopularity(_Plot):
         keep = _thin_unrated(c, self.max_unrated)
         self.points.set_offsets(np.c_[c[keep], now[keep]])
         self.init_points.set_offsets(np.c_[c[keep], first[keep]])
-        thinned = len(keep) < len(c)
-        self.points.set_label("after training" + (f" ({len(keep):,} of {len(c):,} rows drawn)"
-                                                  if thinned else ""))
-        if thinned:
+        label = "after training" + (f" ({len(keep):,} of {len(c):,} rows drawn)"
+                                    if len(keep) < len(c) else "")
+        if label != self.points.get_label():  # the legend copies labels: rebuild it on change
+            self.points.set_label(label)
             self.ax.legend(fontsize="small", loc="upper left")
         self.ax.set_title(f"Item norm vs popularity (Spearman ρ = {rho:.2f})")
         ys = _finite(np.concatenate([now, first]))

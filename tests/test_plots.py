@@ -49,6 +49,26 @@ def test_norm_plots_and_scatter(runs):
     assert "Spearman" in sc.ax.get_title()
 
 
+def test_norm_scatter_thins_only_unrated_rows_and_says_so():
+    """A padded table's never-rated rows all sit at x = 0: draw a sample of them, every rated
+    row, say so in the legend, and take the legend back when a later run needs no thinning."""
+    cold = mf.random_split(mf.synthetic(100, 200, 3000, cold_items=0.1, seed=3), seed=3)
+    a = mf.train(cold, epochs=2, batch_size=1024)
+    counts = a.train_item_counts
+    rated, unrated = int((counts > 0).sum()), int((counts == 0).sum())
+    sc = plots.NormVsPopularity(ax(), max_unrated=2)
+    sc.update(a)
+    drawn = sc.points.get_offsets()
+    assert unrated > 2 and len(drawn) == rated + 2
+    assert (np.asarray(drawn)[:, 0] > 0).sum() == rated  # no rated row left out
+    legend = [t.get_text() for t in sc.ax.get_legend().get_texts()]
+    assert f"{rated + 2:,} of {len(counts):,} rows drawn" in legend[0]
+    sc.max_unrated = 10_000
+    sc.update(a)
+    assert len(sc.points.get_offsets()) == len(counts)
+    assert [t.get_text() for t in sc.ax.get_legend().get_texts()][0] == "after training"
+
+
 def test_bucket_bars_recovery_and_spectrum(runs, small):
     a, b = runs
     pred = a.predict(small.val.users, small.val.items)
