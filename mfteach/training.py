@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 
 import numpy as np
 import torch
 
 from .data import Ratings, Split, random_split
+from .history import Divergence, History, blowup_reason, divergence, scale_width
 from .model import INIT_SCHEMES, MF
 from .preprocessing import NORMALIZATIONS, Normalizer
 
@@ -70,33 +72,59 @@ class TrainConfig:
                                             # training ratings (None = all): ±0.5% for 5x less time
 
     def __post_init__(self):
-        def check(ok, pname, why):
-            if not ok:
-                raise ValueError(f"{pname} must be {why}, got {getattr(self, pname)!r}")
+        def bad(pname, why):
+            raise ValueError(f"{pname} must be {why}, got {getattr(self, pname)!r}")
 
-        for pname in ("dim", "epochs", "batch_size"):
+        put = partial(object.__setattr__, self)  # frozen: store the cleaned-up values
+        # numpy scalars are accepted (sweeps over np.arange) and stored as plain Python values.
+        for pname, low, why in (("dim", 1, "a positive integer"), ("epochs", 0, "an integer >= 0"),
+                                ("batch_size", 1, "a positive integer"),
+                                ("seed", 0, "an integer in [0, 2**63)"),
+                                ("threads", 1, "None or a positive integer"),
+                                ("train_eval_sample", 1, "None or a positive integer")):
             v = getattr(self, pname)
-            check(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= (0 if pname == "epochs" else 1),
-                  pname, "a positive integer" if pname != "epochs" else "an integer >= 0")
-        check(self.optimizer in OPTIMIZERS, "optimizer", f"one of {list(OPTIMIZERS)}")
-        check(self.reg in REGULARIZERS, "reg", f"one of {list(REGULARIZERS)}")
-        check(self.init in INIT_SCHEMES, "init", f"one of {list(INIT_SCHEMES)}")
-        check(self.normalize in NORMALIZATIONS, "normalize", f"one of {list(NORMALIZATIONS)}")
-        for pname in ("lr", "init_std"):
+            if v is None and why.startswith("None"):
+                continue
+            if not (_is_int(v) and low <= v < 2 ** 63):
+                bad(pname, why)
+            put(pname, int(v))
+        for pname in ("user_bias", "item_bias", "global_bias", "fused", "sparse"):
             v = getattr(self, pname)
-            check(_is_real(v) and v > 0 and math.isfinite(v), pname, "a finite number > 0")
-        check(self.bias_lr is None or (_is_real(self.bias_lr) and 0 < self.bias_lr < math.inf),
-              "bias_lr", "None or a finite number > 0")
-        check(_is_real(self.reg_strength) and 0 <= self.reg_strength < math.inf,
-              "reg_strength", "a finite number >= 0")
-        check(_is_real(self.momentum) and 0 <= self.momentum < 1, "momentum", "in [0, 1)")
-        check(_is_real(self.init_value) and math.isfinite(self.init_value), "init_value",
-              "a finite number")
-        check(self.train_eval_sample is None or (isinstance(self.train_eval_sample, int)
-                                                 and self.train_eval_sample >= 1),
-              "train_eval_sample", "None or a positive integer")
-        check(self.threads is None or (isinstance(self.threads, int) and self.threads >= 1),
-              "threads", "None or a positive integer")
+            if not (isinstance(v, (bool, np.bool_)) or (v is None and pname == "sparse")):
+                bad(pname, "True or False" + (" or None" if pname == "sparse" else ""))
+            put(pname, None if v is None else bool(v))
+        for pname, names in (("optimizer", OPTIMIZERS), ("reg", REGULARIZERS),
+                             ("init", INIT_SCHEMES), ("normalize", NORMALIZATIONS)):
+            v = getattr(self, pname)
+            if isinstance(v, str) and v.lower() in names:  # "Adam" is "adam"
+                put(pname, v.lower())
+            else:
+                bad(pname, f"one of {list(names)}")
+        for pname, ok, why in (("lr", lambda f: f > 0, "a finite number > 0"),
+                               ("init_std", lambda f: f > 0, "a finite number > 0"),
+                               ("bias_lr", lambda f: f > 0, "None or a finite number > 0"),
+                               ("reg_strength", lambda f: f >= 0, "a finite number >= 0"),
+                               ("momentum", lambda f: 0 <= f < 1, "in [0, 1)"),
+                               ("init_value", lambda f: True, "a finite number")):
+            v = getattr(self, pname)
+            if v is None and pname == "bias_lr":
+                continue
+            f = _as_float(v)
+            if f is None or not math.isfinite(f) or not ok(f):
+                bad(pname, why)
+            put(pname, f)
+        dev = str(self.device) if isinstance(self.device, torch.device) else self.device
+        if not (isinstance(dev, str) and _device_type(dev)):
+            bad("device", "'cpu', 'cuda', 'cuda:N' or 'mps'")
+        put("device", dev)
+        try:
+            snaps = tuple(self.snapshot_epochs)
+        except TypeError:
+            snaps = None
+        if isinstance(self.snapshot_epochs, str) or snaps is None or not all(
+                _is_int(e) and e >= 0 for e in snaps):
+            bad("snapshot_epochs", "a tuple of epoch numbers >= 0")
+        put("snapshot_epochs", tuple(int(e) for e in snaps))
         if self.sparse and self.optimizer not in _SPARSE_OK:
             raise ValueError(f"sparse=True needs an optimizer that takes sparse gradients "
                              f"({_SPARSE_OK}), got optimizer={self.optimizer!r}")
@@ -123,91 +151,27 @@ class TrainConfig:
         return "TrainConfig(" + ", ".join(f"{k}={v!r}" for k, v in diff.items()) + ")"
 
 
-def _is_real(v):
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-@dataclass(frozen=True)
-class Divergence:
-    """Where and why training stopped early."""
-
-    epoch: int
-    step: int
-    reason: str
-
-    def __str__(self):
-        return self.reason
+def _as_float(v):
+    """v as a float if it is a real number (not a bool, str or array), else None."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return None
+    try:
+        return float(v)
+    except OverflowError:  # an int too large for a float
+        return None
 
 
-@dataclass
-class History:
-    """Per-epoch record of a run. Index e of every per-epoch list is epoch e (0 = before any step)."""
-
-    config: TrainConfig
-    train_rmse: list = field(default_factory=list)
-    val_rmse: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)         # cumulative wall time at each epoch's end
-    grad_norm: list = field(default_factory=list)       # ‖∇ factors‖ at each epoch's last step (0: nan)
-    user_norms: list = field(default_factory=list)      # (n_users,) row norms per epoch
-    item_norms: list = field(default_factory=list)      # (n_items,) row norms per epoch
-    tables: dict = field(default_factory=dict)          # epoch → (P, Q) numpy copies
-    diverged: Divergence | None = None
-    steps: int = 0
-    model: MF | None = field(default=None, repr=False)
-    normalizer: Normalizer | None = field(default=None, repr=False)
-    train_item_counts: np.ndarray | None = field(default=None, repr=False)
-    train_user_counts: np.ndarray | None = field(default=None, repr=False)
-    global_init: float = 0.0                            # start value of the global bias
-
-    @property
-    def epochs(self) -> np.ndarray:
-        return np.arange(len(self.train_rmse))
-
-    @property
-    def best_epoch(self) -> int:
-        v = np.asarray(self.val_rmse, float)
-        return int(np.nanargmin(v)) if len(v) and np.isfinite(v).any() else 0
-
-    @property
-    def total_seconds(self) -> float:
-        return self.seconds[-1] if self.seconds else 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.diverged is None
-
-    def predict(self, users, items) -> np.ndarray:
-        """Predictions on the rating scale (normalisation undone), shape (n,)."""
-        m = self.model
-        dev = next(m.parameters()).device
-        with torch.no_grad():
-            z = m(torch.as_tensor(np.asarray(users), device=dev),
-                  torch.as_tensor(np.asarray(items), device=dev)).double().cpu().numpy()
-        return self.normalizer.inverse(users, z)
-
-    def initial_predictions(self, users, items) -> np.ndarray:
-        """Predictions of the model as initialised (epoch 0), on the rating scale.
-
-        At init the bias tables are 0 and the global bias sits at its start value, so the
-        prediction is that value plus the dot product of the initial embeddings.
-        """
-        P, Q = self.tables[0]
-        users, items = np.asarray(users), np.asarray(items)
-        z = np.einsum("nd,nd->n", P[users].astype(np.float64), Q[items].astype(np.float64))
-        return self.normalizer.inverse(users, z + self.global_init)
-
-    def factors(self):
-        """The learned (P, Q) tables of the last finite epoch, as numpy arrays."""
-        return self.tables[max(self.tables)]
-
-    def __repr__(self):
-        if not self.train_rmse:
-            return "History(empty)"
-        e = len(self.train_rmse) - 1
-        s = (f"History({e} epochs, {self.steps} steps, {self.total_seconds:.2f} s: train RMSE "
-             f"{self.train_rmse[-1]:.3f}, val RMSE {self.val_rmse[-1]:.3f} "
-             f"(best {self.val_rmse[self.best_epoch]:.3f} at epoch {self.best_epoch})")
-        return s + (f"; {self.diverged}" if self.diverged else "") + ")"
+def _device_type(name: str):
+    """'cpu', 'cuda' or 'mps' when ``name`` is such a device string, else None."""
+    try:
+        kind = torch.device(name).type
+    except (RuntimeError, ValueError, TypeError):
+        return None
+    return kind if kind in ("cpu", "cuda", "mps") else None
 
 
 # -- the loop ------------------------------------------------------------------------------------
@@ -287,41 +251,79 @@ def _row_norms(w) -> np.ndarray:
     return torch.linalg.vector_norm(w.detach(), dim=1).cpu().numpy()
 
 
-def train(data: Split | Ratings, config: TrainConfig | None = None, **overrides) -> History:
+def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_optimizer=None,
+          **overrides) -> History:
     """Train a fresh MF model on ``data.train`` and return its History.
 
     ``data``: a Split (trained on ``train``, validated on ``val``) or Ratings (split 80/10/10 with
     the config's seed). ``overrides`` change single config fields: ``train(split, lr=0.1)``.
-    Divergence (a non-finite loss or weight) stops training and is reported in
-    ``history.diverged``; it never raises.
+    ``make_optimizer``: ``model -> optimizer`` (or a list of them) to use your own instead of the
+    one the config describes (its optimizer, lr, bias_lr and weight_decay are then not used).
+    Divergence stops training and is reported in ``history.diverged``; it never raises. It is a
+    non-finite loss, weight or prediction, or an RMSE that exploded while staying finite (see
+    ``history.BLOWUP_FACTOR``); the epoch that diverged is not recorded. Without validation
+    ratings ``val_rmse`` is NaN by design (``history.has_val`` is False), not a divergence.
+    Global torch state (threads, denormal flushing) is left as the caller had it.
     """
-    cfg = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
+    if make_optimizer is not None and not callable(make_optimizer):
+        raise TypeError(f"make_optimizer must be a function model -> optimizer, got "
+                        f"{type(make_optimizer).__name__}")
+    cfg = TrainConfig() if config is None else config
     if not isinstance(cfg, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(cfg).__name__}")
+    cfg = cfg.replace(**overrides) if overrides else cfg
     split = random_split(data, seed=cfg.seed) if isinstance(data, Ratings) else data
     if not isinstance(split, Split):
         raise TypeError(f"data must be a Split or Ratings, got {type(data).__name__}")
     if len(split.train) == 0:
         raise ValueError("the training set is empty")
-    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={cfg.device!r} asked but CUDA is not available here")
+    _check_device(cfg.device)
 
+    # Global torch state changed here is put back exactly as the caller had it.
     old_threads = torch.get_num_threads()
     if cfg.threads is not None and cfg.threads != old_threads:
         torch.set_num_threads(cfg.threads)
     # Regularised weights and Adam's second moments drift into denormal floats, which the CPU
     # handles ~100x slower; flushing them to zero changes nothing visible and saves ~30%.
-    flushed = torch.set_flush_denormal(True)
+    was_flushing = _flushing_denormals()
+    switched = torch.set_flush_denormal(True) and not was_flushing
     try:
-        return _train(split, cfg)
+        return _train(split, cfg, make_optimizer)
     finally:
-        if flushed:
+        if switched:
             torch.set_flush_denormal(False)
         if torch.get_num_threads() != old_threads:
             torch.set_num_threads(old_threads)
 
 
-def _train(split: Split, cfg: TrainConfig) -> History:
+def _flushing_denormals() -> bool:
+    """Whether this thread flushes denormal floats to zero (torch has a setter but no getter):
+    half the smallest normal float32 is a denormal, which flushing turns into 0."""
+    return (torch.tensor(torch.finfo(torch.float32).tiny) / 2).item() == 0.0
+
+
+def _check_device(name: str):
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={name!r} asked but CUDA is not available here")
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device={name!r} asked but this machine has "
+                         f"{torch.cuda.device_count()} CUDA device(s)")
+    mps = getattr(torch.backends, "mps", None)
+    if dev.type == "mps" and not (mps is not None and mps.is_available()):
+        raise ValueError(f"device={name!r} asked but MPS is not available here")
+
+
+def _custom_optimizers(model, make_optimizer):
+    opts = make_optimizer(model)
+    opts = list(opts) if isinstance(opts, (list, tuple)) else [opts]
+    if not opts or not all(isinstance(o, torch.optim.Optimizer) for o in opts):
+        raise TypeError(f"make_optimizer must return a torch.optim.Optimizer (or a list of them), "
+                        f"got {opts!r}")
+    return opts
+
+
+def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
     t0 = time.perf_counter()
     dev = torch.device(cfg.device)
     tr, va = split.train, split.val
@@ -347,37 +349,40 @@ def _train(split: Split, cfg: TrainConfig) -> History:
                global_bias=cfg.global_bias, global_init=float(z_tr.mean()), sparse=cfg.uses_sparse,
                init=cfg.init, init_std=cfg.init_std, init_value=cfg.init_value, seed=cfg.seed,
                device=dev)
-    opts = _make_optimizers(model, cfg)
+    opts = (_make_optimizers(model, cfg) if make_optimizer is None
+            else _custom_optimizers(model, make_optimizer))
     factors = model.factor_parameters()
     h = History(cfg, model=model, normalizer=norm, train_item_counts=tr.item_counts(),
-                train_user_counts=tr.user_counts())
+                train_user_counts=tr.user_counts(), n_val=len(va))
     h.global_init = model.global_bias.detach().item() if model.global_bias is not None else 0.0
     keep = {0, cfg.epochs, *cfg.snapshot_epochs}
     scale = norm.divisor  # errors in the normalised space × scale = errors in rating points
+    width = scale_width(tr)
 
     def rmse(u, i, z):
         if len(z) == 0:
-            return float("nan")
+            return float("nan")  # no validation ratings: NaN by design, not a divergence
         with torch.no_grad():
             return float(torch.sqrt(torch.mean((model(u, i) - z) ** 2))) * scale
 
-    def record(epoch, gnorm):
+    def record(epoch, gnorm, errors):
         P, Q = factors
-        h.train_rmse.append(rmse(*ev_tr))
-        h.val_rmse.append(rmse(u_va, i_va, z_va))
+        h.train_rmse.append(errors[0])
+        h.val_rmse.append(errors[1])
         h.user_norms.append(_row_norms(P))
         h.item_norms.append(_row_norms(Q))
         h.grad_norm.append(gnorm)
         tabs = (P.detach().cpu().numpy().copy(), Q.detach().cpu().numpy().copy())
         if epoch in keep:
             h.tables[epoch] = tabs
-        last_good[0] = (epoch, tabs)  # so a diverged run still shows its last finite tables
+        last_good[0] = (epoch, tabs)  # so a diverged run still shows its last sane tables
         h.seconds.append(time.perf_counter() - t0)
 
     last_good = [None]
-    record(0, float("nan"))
+    record(0, float("nan"), (rmse(*ev_tr), rmse(u_va, i_va, z_va)))
     bs = cfg.batch_size
     penal = cfg.reg != "weight_decay" and cfg.reg_strength > 0
+    custom = make_optimizer is not None
     for epoch in range(1, cfg.epochs + 1):
         perm = torch.randperm(n, generator=gen).to(dev)
         u_e, i_e, z_e = (t.index_select(0, perm) for t in (u_tr, i_tr, z_tr))
@@ -395,29 +400,23 @@ def _train(split: Split, cfg: TrainConfig) -> History:
             h.steps += 1
             lv = loss.detach().item()
             if not math.isfinite(lv):
-                h.diverged = _divergence(cfg, epoch, h.steps, f"loss became {lv}")
+                h.diverged = divergence(cfg, epoch, h.steps, f"loss became {lv}", custom)
                 break
         if h.diverged:
             break
         gnorm = _grad_norm(factors)
         bad = [name for name, w in zip(("user", "item"), factors) if not torch.isfinite(w).all()]
         if bad:
-            h.diverged = _divergence(cfg, epoch, h.steps, f"{' and '.join(bad)} embeddings "
-                                                          f"became inf/nan")
+            h.diverged = divergence(cfg, epoch, h.steps, f"{' and '.join(bad)} embeddings "
+                                                          f"became inf/nan", custom)
             break
-        record(epoch, gnorm)
-        if not all(math.isfinite(v) for v in (h.train_rmse[-1], h.val_rmse[-1])):
-            h.diverged = _divergence(cfg, epoch, h.steps, "predictions overflowed")
+        errors = (rmse(*ev_tr), rmse(u_va, i_va, z_va))
+        why = blowup_reason(h, errors, width)
+        if why:  # the blown-up epoch is not recorded: its numbers would flatten every curve
+            h.diverged = divergence(cfg, epoch, h.steps, why, custom)
             break
+        record(epoch, gnorm, errors)
     if h.diverged:
         epoch, tabs = last_good[0]
         h.tables[epoch] = tabs
     return h
-
-
-def _divergence(cfg, epoch, step, what) -> Divergence:
-    hint = (f"lower the learning rate (now {cfg.lr:g})" if cfg.optimizer in ("sgd", "momentum")
-            or cfg.lr >= 0.05 else f"lower the learning rate (now {cfg.lr:g}) or the init scale")
-    if cfg.optimizer in ("sgd", "momentum") and cfg.global_bias and cfg.bias_lr is None:
-        hint += ", or give the bias terms their own smaller bias_lr"
-    return Divergence(epoch, step, f"diverged at epoch {epoch} (step {step}): {what} — {hint}")

@@ -2,8 +2,11 @@
 import hashlib
 import http.server
 import io
+import os
 import socket
+import stat
 import threading
+import time
 import zipfile
 
 import pytest
@@ -22,7 +25,10 @@ def fake_zip() -> bytes:
 
 @pytest.fixture
 def server():
-    """Serves fake_zip() at /ml-100k.zip and counts requests; yields (base_url, payload, hits)."""
+    """Serves fake_zip() at /ml-100k.zip and counts requests; yields (base_url, payload, hits).
+
+    /trickle-body and /trickle-headers send it one byte every 20 ms, like a stalled mirror.
+    """
     payload = fake_zip()
     hits = []
 
@@ -34,13 +40,27 @@ def server():
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+            elif self.path.startswith("/trickle-"):
+                head = (f"HTTP/1.0 200 OK\r\nContent-Length: {len(payload)}\r\n"
+                        f"X-Padding: {'x' * 2000}\r\n\r\n").encode()
+                if self.path == "/trickle-body":
+                    self.wfile.write(head)
+                    head = b""
+                try:
+                    for b in head + payload:
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                        time.sleep(0.02)
+                except OSError:
+                    pass  # the client hung up: what the test wants
             else:
                 self.send_error(404)
 
         def log_message(self, *a):
             pass
 
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
     yield f"http://127.0.0.1:{httpd.server_port}", payload, hits
@@ -112,3 +132,100 @@ def test_offline_real_dataset():
     r = mf.load_movielens_small()
     assert r.n_users == 671 and r.n_items == 9066 and len(r) == 100_004
     assert r.scale == (0.5, 5.0) and set(r.ratings % 0.5) == {0.0}
+
+
+# -- deadlines and cache problems ----------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/trickle-body", "/trickle-headers"])
+def test_a_trickling_server_is_cut_at_the_deadline(tmp_path, server, path):
+    base, payload, _ = server
+    with pytest.raises(mf.DatasetUnavailable, match=r"did not finish within the deadline of 1 s"
+                                                    r".*put it at .*ml-100k.zip"):
+        mf.load_movielens_100k(tmp_path, **kw(base, payload, url=base + path), deadline=1.0)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("pname", ["timeout", "deadline"])
+@pytest.mark.parametrize("value", [0, -1.0, float("inf"), "10", None])
+def test_bad_time_limits_name_the_parameter(tmp_path, pname, value):
+    with pytest.raises(ValueError, match=f"{pname} must be a number of seconds > 0, got {value!r}"):
+        datasets.fetch_movielens_100k(tmp_path, **{pname: value})
+
+
+def test_a_file_in_the_way_of_the_cache_folder(tmp_path, server):
+    base, payload, _ = server
+    (tmp_path / "cache").write_text("not a folder")
+    for cache in (tmp_path / "cache", tmp_path / "cache" / "sub"):
+        with pytest.raises(mf.DatasetUnavailable, match=f"cache folder {cache} is not usable.*"
+                                                        f"load_movielens_small"):
+            mf.load_movielens_100k(cache, **kw(base, payload))
+
+
+def test_a_folder_where_the_zip_should_be(tmp_path, server):
+    base, payload, hits = server
+    (tmp_path / "ml-100k.zip").mkdir()
+    for download in (True, False):
+        with pytest.raises(mf.DatasetUnavailable, match="ml-100k.zip is a folder, not the zip file"
+                                                        ".*load_movielens_small"):
+            mf.load_movielens_100k(tmp_path, download=download, **kw(base, payload))
+    assert hits == []
+
+
+def test_an_unwritable_cache_folder(tmp_path, server, monkeypatch):
+    base, payload, _ = server
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if os.access(folder, os.W_OK):  # root writes anyway: make the temp file fail instead
+            def refuse(*a, **k):
+                raise PermissionError(13, "Permission denied")
+            monkeypatch.setattr(datasets.tempfile, "mkstemp", refuse)
+        with pytest.raises(mf.DatasetUnavailable, match=f"cache folder {folder} is not usable "
+                                                        f"\\(Permission denied\\)"):
+            mf.load_movielens_100k(folder, **kw(base, payload))
+    finally:
+        folder.chmod(0o700)
+
+
+def test_an_unreadable_cached_zip(tmp_path, monkeypatch):
+    (tmp_path / "ml-100k.zip").write_bytes(fake_zip())
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(datasets, "_digest", refuse)  # as a chmod 000 file would for non-root
+    with pytest.raises(mf.DatasetUnavailable, match="cached file .*ml-100k.zip cannot be read "
+                                                    r"\(Permission denied\)"):
+        mf.load_movielens_100k(tmp_path, download=False)
+
+
+def test_temp_files_of_killed_downloads_are_removed(tmp_path, server):
+    base, payload, _ = server
+    dead, live = tmp_path / ".ml-100k.dead.part", tmp_path / ".ml-100k.live.part"
+    dead.write_bytes(b"half a zip")
+    live.write_bytes(b"another download, still running")
+    hour_ago = time.time() - 3600
+    os.utime(dead, (hour_ago, hour_ago))
+    mf.load_movielens_100k(tmp_path, **kw(base, payload))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "ml-100k.zip"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_the_cached_zip_is_readable_by_everyone(tmp_path, server):
+    base, payload, _ = server
+    mf.load_movielens_100k(tmp_path, **kw(base, payload))
+    mode = stat.S_IMODE((tmp_path / "ml-100k.zip").stat().st_mode)
+    assert mode & 0o444 == 0o444 and mode & 0o022 == 0, oct(mode)  # a class can share one cache
+
+
+def test_a_malformed_u_data_is_named_inside_the_zip(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("ml-100k/u.data", "1\t10\t4\t0\n1\t11\t9\t0\n")
+    payload = buf.getvalue()
+    zip_path = tmp_path / "ml-100k.zip"
+    zip_path.write_bytes(payload)
+    with pytest.raises(ValueError) as e:
+        mf.load_movielens_100k(tmp_path, download=False, sha256=hashlib.sha256(payload).hexdigest(),
+                               size=len(payload))
+    msg = str(e.value)
+    assert msg.startswith(f"{zip_path} (member ml-100k/u.data): line 2") and "9 is outside" in msg

@@ -198,3 +198,137 @@ def test_batch_row_penalty_table_form_equals_the_direct_form(reg):
     g1 = torch.autograd.grad(cheap, model.item_factors.weight, retain_graph=True)[0]
     g2 = torch.autograd.grad(direct, model.item_factors.weight)[0]
     assert torch.allclose(g1, g2, atol=1e-7)
+
+
+# -- what training reports -----------------------------------------------------------------------
+def test_empty_validation_split_is_not_a_divergence():
+    s = mf.random_split(mf.synthetic(200, 300, 8000, seed=1), val=0.0, seed=1)
+    assert len(s.val) == 0
+    h = mf.train(s, **FAST)
+    assert h.ok and h.diverged is None and not h.has_val
+    assert len(h.val_rmse) == FAST["epochs"] + 1 and all(math.isnan(v) for v in h.val_rmse)
+    assert "no validation ratings" in repr(h) and "nan" not in repr(h)
+
+
+def test_history_with_validation_says_so(small):
+    h = mf.train(small, epochs=1)
+    assert h.has_val and "val RMSE" in repr(h)
+
+
+@pytest.mark.parametrize("optimizer", list(mf.OPTIMIZERS))
+def test_a_blow_up_that_stays_finite_is_reported(small, optimizer):
+    h = mf.train(small, optimizer=optimizer, lr=1e6, epochs=5)
+    assert not h.ok
+    d = h.diverged
+    msg = str(d)
+    assert msg.startswith(f"diverged at epoch {d.epoch} (step {d.step})") and d.epoch >= 1
+    assert "lower the learning rate (now 1e+06)" in msg
+    if optimizer not in ("sgd", "momentum"):  # these reach inf; the adaptive ones stay finite
+        assert f"train RMSE exploded from {h.train_rmse[0]:.3g} at epoch 0 to " in msg
+    # Only sane epochs are recorded, and the tables shown are the last sane ones.
+    assert len(h.train_rmse) == d.epoch and max(h.train_rmse) < 10 * 4
+    assert all(np.isfinite(t).all() for t in h.factors())
+
+
+def test_a_blow_up_with_your_own_optimizer_names_it(small):
+    h = mf.train(small, epochs=3, make_optimizer=lambda m: torch.optim.Adam(m.parameters(), lr=1e6))
+    assert not h.ok and "exploded" in str(h.diverged) and "make_optimizer" in str(h.diverged)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(init_std=1.0, dim=128),                           # N(0,1) init: first RMSE ~11
+    dict(init="default", dim=128, optimizer="sgd", lr=0.5, bias_lr=0.5),
+    dict(init_std=3.0, dim=128, lr=0.1),                   # first RMSE ~100
+    dict(init="constant", init_value=0.5),
+    dict(normalize="none", global_bias=False),             # starts ~3.6 off
+    dict(optimizer="sgd", lr=30.0, bias_lr=0.5),           # the lessons' fast SGD
+    dict(optimizer="adagrad", lr=0.5),
+    dict(lr=0.3, epochs=30),                               # noisy Adam: val rises, stays sane
+], ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
+def test_the_blow_up_rule_is_silent_on_healthy_runs(small, kw):
+    h = mf.train(small, **kw)
+    assert h.ok, h.diverged
+    assert len(h.train_rmse) == kw.get("epochs", 15) + 1
+    if kw.get("dim") == 128:
+        assert h.train_rmse[0] > 10 and h.train_rmse[-1] < h.train_rmse[0]
+
+
+def test_the_blow_up_rule_is_silent_on_a_slowly_overfitting_run(small):
+    h = mf.train(small, dim=64, lr=0.02, epochs=40, batch_size=128, user_bias=False,
+                 item_bias=False, global_bias=False)
+    assert h.ok
+    assert h.val_rmse[-1] > min(h.val_rmse) + 0.01 and h.train_rmse[-1] < 0.5  # it overfits
+
+
+# -- config checks -------------------------------------------------------------------------------
+def test_numpy_numbers_are_accepted_and_stored_as_python_numbers(small):
+    kw = dict(dim=np.int64(8), epochs=np.int64(2), batch_size=np.int32(512), seed=np.int64(3),
+              threads=np.int64(1), train_eval_sample=np.int64(500), lr=np.float32(0.5),
+              reg_strength=np.float64(0.0), snapshot_epochs=np.arange(1, 2),
+              user_bias=np.bool_(True))
+    h = mf.train(small, **kw)
+    cfg = h.config
+    assert h.ok and sorted(h.tables) == [0, 1, 2]
+    assert h.user_norms[0].shape == (small.train.n_users,)
+    for k in ("dim", "epochs", "batch_size", "seed", "threads", "train_eval_sample"):
+        assert type(getattr(cfg, k)) is int, k
+    assert type(cfg.lr) is float and type(cfg.user_bias) is bool and cfg.snapshot_epochs == (1,)
+    assert cfg == mf.TrainConfig(dim=8, epochs=2, batch_size=512, seed=3, lr=float(np.float32(0.5)),
+                                 snapshot_epochs=(1,), train_eval_sample=500)
+    assert mf.TrainConfig(dim=np.int64(8)).code() == "TrainConfig(dim=8)"
+    sweep = [mf.TrainConfig(dim=d) for d in np.arange(4, 12, 4)]  # sweeps over np.arange
+    assert [c.dim for c in sweep] == [4, 8]
+
+
+@pytest.mark.parametrize("kw", [
+    dict(seed=1.5), dict(seed=None), dict(seed=-1), dict(seed="0"), dict(device=3),
+    dict(device="tpu"), dict(device="meta"), dict(device=None), dict(optimizer=["adam"]),
+    dict(optimizer=None), dict(reg={"l2": 1}), dict(init=3), dict(normalize=None),
+    dict(user_bias="no"), dict(item_bias=1), dict(global_bias=None), dict(fused="yes"),
+    dict(sparse="no"), dict(threads=0), dict(threads=1.5), dict(train_eval_sample=np.float64(5)),
+    dict(train_eval_sample=0), dict(dim=True), dict(epochs=-1), dict(epochs=2.0),
+    dict(lr="0.1"), dict(lr=True), dict(lr=10 ** 400), dict(init_value=float("inf")),
+    dict(bias_lr=0), dict(momentum=np.float64(-0.1)), dict(snapshot_epochs=("a",)),
+    dict(snapshot_epochs=3), dict(snapshot_epochs="1"), dict(snapshot_epochs=(-1,)),
+], ids=lambda kw: repr(kw)[:40])
+def test_bad_values_name_the_parameter_and_the_value(kw):
+    (pname, value), = kw.items()
+    with pytest.raises(ValueError) as e:
+        mf.TrainConfig(**kw)
+    assert str(e.value).startswith(f"{pname} must be ") and str(e.value).endswith(repr(value))
+
+
+def test_names_are_case_insensitive_and_devices_may_be_torch_devices():
+    cfg = mf.TrainConfig(optimizer="Adam", reg="L2_batch", init="Normal", normalize="Center",
+                         device=torch.device("cpu"))
+    assert (cfg.optimizer, cfg.reg, cfg.init, cfg.normalize, cfg.device) == \
+        ("adam", "l2_batch", "normal", "center", "cpu")
+
+
+def test_unavailable_devices_are_refused_by_train(small):
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"device='cuda:1' asked but CUDA is not available"):
+            mf.train(small, device="cuda:1", epochs=1)
+    else:
+        n = torch.cuda.device_count()
+        with pytest.raises(ValueError, match=f"device='cuda:{n}'"):
+            mf.train(small, device=f"cuda:{n}", epochs=1)
+
+
+def flushing_denormals():
+    """True when this thread flushes denormals (half the smallest normal float32 becomes 0)."""
+    return (torch.tensor(torch.finfo(torch.float32).tiny) / 2).item() == 0.0
+
+
+@pytest.mark.parametrize("caller_flushes", [True, False])
+def test_the_callers_flush_denormal_setting_is_kept(small, caller_flushes):
+    if not torch.set_flush_denormal(caller_flushes) and caller_flushes:
+        pytest.skip("this CPU cannot flush denormals")
+    try:
+        assert flushing_denormals() is caller_flushes
+        before = torch.get_num_threads()
+        mf.train(small, epochs=1, threads=1)
+        assert flushing_denormals() is caller_flushes
+        assert torch.get_num_threads() == before
+    finally:
+        torch.set_flush_denormal(False)
