@@ -17,10 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mfteach import panels  # noqa: E402
+from mfteach.lessons import capstone, initialization, regularization, skew  # noqa: E402
+from mfteach.lessons.common import notebook_data  # noqa: E402
+from mfteach.ui import log_options  # noqa: E402
 
 def _gray_walk(toggles):
     """Moves that flip one toggle at a time through every on/off combination once (Gray code),
@@ -37,20 +38,20 @@ def _gray_walk(toggles):
 # (panel factory, control to move, values to step through) — or a list of (control, value)
 # moves, for panels whose controls have few values (toggles, dropdowns).
 CASES = {
-    "init_panel: init std (normal)": (lambda: panels.init_panel(init="normal"), "init_std", list(np.logspace(-2.5, 0, 12))),
-    "init_panel: dim": (panels.init_panel, "dim", [8, 12, 16, 20, 24, 28, 36, 40, 44, 48, 52, 56]),
-    "reg_panel: strength": (panels.reg_panel, "strength", list(np.logspace(-2.5, -0.2, 12))),
+    "init_panel: init std (normal)": (lambda: initialization.init_panel(init="normal"), "init_std", log_options(3e-3, 1.0)[:12]),
+    "init_panel: dim": (initialization.init_panel, "dim", [8, 12, 16, 20, 24, 28, 36, 40, 44, 48, 52, 56]),
+    "reg_panel: strength": (regularization.reg_panel, "reg_strength", log_options(2e-3, 0.5)[:12]),
     # a regularizer not chosen before also computes its U-curve once (7 runs, then cached)
-    "reg_panel: regularizer (first visit: + U-curve)": (panels.reg_panel, None,
-        [("reg", r) for r in ("adam_wd", "adamw", "l2_all", "l1_batch", "none")]),
-    "skew_panel: item zipf": (panels.skew_panel, "item_zipf", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]),
-    "skew_panel: lr multiplier": (panels.skew_panel, "lr_mult", list(np.logspace(-0.5, 0.5, 12))),
-    "capstone_panel (medium): one fault toggled": (lambda: panels.capstone_panel("medium"), None,
+    "reg_panel: regularizer (first visit: + U-curve)": (regularization.reg_panel, None,
+        [("reg", r) for r in ("adam_weight_decay", "adamw", "l2_all", "l1_batch", "none")]),
+    "skew_panel: item zipf": (skew.skew_panel, "item_zipf", [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]),
+    "skew_panel: learning rate": (skew.skew_panel, "lr", log_options(2e-3, 0.1)[:12]),
+    "capstone_panel (medium): one fault toggled": (lambda: capstone.capstone_panel("medium"), None,
                                                    _gray_walk(("init", "weight_decay", "biases"))),
     # hard: half of these moves train a 100,000-row padded item table with dense Adam
-    "capstone_panel (hard): one fault toggled": (lambda: panels.capstone_panel("hard"), None,
+    "capstone_panel (hard): one fault toggled": (lambda: capstone.capstone_panel("hard"), None,
                                                  _gray_walk(("weight_decay", "biases", "sgd_lr", "padding"))),
-    "init_std_panel: dim (no training)": (panels.init_std_panel, "dim", [8, 16, 24, 40, 48, 56, 64, 72, 80, 96, 112, 128]),
+    "init_std_panel: dim (no training)": (initialization.init_std_panel, "dim", [8, 16, 24, 40, 48, 56, 64, 72, 80, 96, 112, 128]),
 }
 
 
@@ -74,7 +75,7 @@ def main(argv=None):
     ap.add_argument("--moves", type=int, default=12)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "panels.json"))
     args = ap.parse_args(argv)
-    panels.notebook_data(cold_items=0.05)  # data built once, as in a notebook
+    notebook_data(cold_items=0.05)  # data built once, as in a notebook
     results = {}
     print(f"{'case':48s} {'median s':>9s} {'compute':>8s} {'draw':>6s} {'max s':>6s}")
     for name, (factory, control, values) in CASES.items():

@@ -30,8 +30,8 @@ class Finding:
         return f"{icon} {self.name}: {self.explanation} [{ev}] Fix: {self.fix}"
 
 
-def diagnose(model, data: Split | Ratings, history) -> list[Finding]:
-    """Findings for a model trained on ``data`` (a Split, or the training Ratings) with ``history``.
+def diagnose(history, data: Split | Ratings) -> list[Finding]:
+    """Findings for a run (its ``History``) trained on ``data`` (a Split, or the training Ratings).
 
     Checks: initial scale too large; divergence; overfitting; embeddings collapsed to zero or to
     rank 1; rows never updated since init; norms tied to popularity; bias terms missing on

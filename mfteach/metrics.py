@@ -7,7 +7,7 @@ import numpy as np
 from .data import Ratings
 from .preprocessing import BUCKETS, popularity_buckets
 
-__all__ = ["rmse", "bucket_rmse", "recovery_r2", "norm_popularity_spearman", "singular_values",
+__all__ = ["rmse", "bucket_rmse", "history_bucket_rmse", "recovery_r2", "norm_popularity_spearman", "singular_values",
            "baseline_rmse"]
 
 
@@ -52,6 +52,14 @@ def bucket_rmse(pred, ratings: Ratings, train_counts, edges=(0, 5, 100)) -> dict
     seen = n_i > 0
     out["per_item"] = float(np.mean(np.sqrt(s_i[seen] / n_i[seen]))) if seen.any() else float("nan")
     return out
+
+
+def history_bucket_rmse(history, ratings: Ratings) -> dict:
+    """``bucket_rmse`` of a trained run (a ``History``) on ``ratings`` (usually the validation
+    set), with buckets from the run's training counts. Rows past ``ratings.n_items`` (a padded
+    item table) are ignored."""
+    counts = history.train_item_counts[:ratings.n_items]
+    return bucket_rmse(history.predict(ratings.users, ratings.items), ratings, counts)
 
 
 def recovery_r2(learned, true, groups=None, *, seed=0) -> dict:

@@ -4,11 +4,11 @@ import torch
 
 import mfteach as mf
 from mfteach.diagnostics import diagnose
-from mfteach.exercises import Exercise, check_init_function, close_to
+from mfteach.lessons.exercises import Exercise, check_init_function, close_to
 
 
 def names(h, data, severity="warning"):
-    return {f.name for f in diagnose(h.model, data, h) if f.severity == severity}
+    return {f.name for f in diagnose(h, data) if f.severity == severity}
 
 
 def test_healthy_model_gets_no_warning(notebook_data):
@@ -29,7 +29,7 @@ def test_healthy_model_gets_no_warning(notebook_data):
 ])
 def test_each_planted_failure_is_found(notebook_data, kw, expected):
     h = mf.train(notebook_data, **kw)
-    found = diagnose(h.model, notebook_data, h)
+    found = diagnose(h, notebook_data)
     hit = [f for f in found if f.name == expected]
     assert hit, [f.name for f in found]
     assert hit[0].evidence and hit[0].explanation and hit[0].fix and str(hit[0])
@@ -42,16 +42,16 @@ def test_missing_biases_are_not_blamed_on_the_init(notebook_data):
 
 
 def test_rows_never_updated_is_found_and_graded_by_init_size():
-    from mfteach.panels import notebook_data
+    from mfteach.lessons.common import notebook_data
 
     cold = notebook_data(cold_items=0.05)
     big = mf.train(cold, init="default")
     small = mf.train(cold)
-    big_f = [f for f in diagnose(big.model, cold, big) if f.name == "rows never updated"][0]
+    big_f = [f for f in diagnose(big, cold) if f.name == "rows never updated"][0]
     assert big_f.severity == "warning"
     assert big_f.evidence["items"] == (cold.train.item_counts() == 0).sum()  # cold + unrated by chance
     assert big_f.evidence["items"] >= len(cold.train.cold_items)
-    small_f = [f for f in diagnose(small.model, cold, small) if f.name == "rows never updated"]
+    small_f = [f for f in diagnose(small, cold) if f.name == "rows never updated"]
     assert small_f and small_f[0].severity == "info"
 
 

@@ -7,9 +7,13 @@ import pytest
 import torch
 
 import mfteach as mf
-from mfteach import lesson01, lesson02, lesson03, lesson04
 from mfteach.diagnostics import diagnose
-from mfteach.panels import notebook_data
+from mfteach.lessons import article
+from mfteach.lessons import capstone as lesson04
+from mfteach.lessons import initialization as lesson01
+from mfteach.lessons import regularization as lesson02
+from mfteach.lessons import skew as lesson03
+from mfteach.lessons.common import notebook_data
 
 
 def test_lesson01_exercises():
@@ -53,10 +57,10 @@ def test_lesson02_exercises_and_cliff_theory():
     assert not lesson02.first_zeroed_exercise().check("popular").ok
 
     skewed = notebook_data()
-    collapsed = mf.train(skewed, mf.panels.reg_config("adam_wd", 1e-2))
+    collapsed = mf.train(skewed, lesson02.reg_config("adam_weight_decay", 1e-2))
     lam_star = lesson02.critical_weight_decay(skewed, collapsed)["lambda_star"]
-    below = mf.train(skewed, mf.panels.reg_config("adam_wd", lam_star / 2, epochs=40))
-    above = mf.train(skewed, mf.panels.reg_config("adam_wd", lam_star * 1.5, epochs=40))
+    below = mf.train(skewed, lesson02.reg_config("adam_weight_decay", lam_star / 2, epochs=40))
+    above = mf.train(skewed, lesson02.reg_config("adam_weight_decay", lam_star * 1.5, epochs=40))
     assert np.abs(below.factors()[1]).max() > 0.1     # alive below λ*
     assert np.abs(above.factors()[1]).max() < 1e-4    # exactly collapsing above λ*
 
@@ -85,7 +89,7 @@ def test_lesson03_experiments_and_exercises():
 
 
 def test_lesson03_fill_missing_is_worse_than_the_mean():
-    demo = lesson03.fill_missing_demo(notebook_data())
+    demo = article.fill_missing_demo(notebook_data())
     assert demo["missing share"] > 0.9 and demo["val RMSE"] > 2
 
 
@@ -95,7 +99,7 @@ def test_capstone_faults_are_found_and_their_fixes_confirmed(level):
     broken = lesson04.broken_settings(level)
     h = lesson04.run_job(split, broken)
     assert h.val_rmse[-1] > mf.baseline_rmse(split.train, split.val)   # worse than the mean
-    assert any(f.severity == "warning" for f in diagnose(h.model, split, h))
+    assert any(f.severity == "warning" for f in diagnose(h, split))
     results = lesson04.check_all(level, split, broken, rare_rmse=0.0)
     assert not any(results), [str(r) for r in results]                   # every fault flagged
     ref = lesson04.run_job(split, lesson04.REFERENCE)

@@ -7,8 +7,12 @@ import pytest
 from PIL import Image
 
 import mfteach as mf
-from mfteach import panels
-from mfteach.widgets import Choice, Panel, PanelMessage, Slider, Toggle
+from mfteach.lessons import capstone, initialization, regularization, skew
+from mfteach.ui import Choice, Panel, PanelMessage, Slider, Toggle
+
+PANELS = {"init_panel": initialization.init_panel, "init_std_panel": initialization.init_std_panel,
+          "reg_panel": regularization.reg_panel, "skew_panel": skew.skew_panel,
+          "capstone_panel": capstone.capstone_panel}
 
 
 def not_blank(png: bytes) -> bool:
@@ -28,14 +32,15 @@ def tiny_data(monkeypatch):
         return mf.random_split(mf.synthetic(120, 200, 4000, item_zipf=item_zipf,
                                             user_zipf=user_zipf, noise=noise, seed=seed), seed=seed)
 
-    monkeypatch.setattr(panels, "notebook_data", fake)
-    panels.reg_sweep.cache_clear()
+    for lesson in (initialization, regularization, skew):
+        monkeypatch.setattr(lesson, "notebook_data", fake)
+    regularization.reg_sweep.cache_clear()
     yield
-    panels.reg_sweep.cache_clear()
+    regularization.reg_sweep.cache_clear()
 
 
 def test_moving_a_control_retrains_and_redraws(tiny_data):
-    p = panels.init_panel()
+    p = initialization.init_panel()
     first_png, first_status = p.image.value, p.status_text
     assert not_blank(first_png) and "default N(0,1)" in first_status
     p.controls["init"].value = "normal"
@@ -47,7 +52,7 @@ def test_moving_a_control_retrains_and_redraws(tiny_data):
 
 
 def test_pin_compares_a_and_b_on_the_same_axes(tiny_data):
-    p = panels.init_panel(init="normal")
+    p = initialization.init_panel(init="normal")
     p.pin_button.value = True
     p.controls["dim"].value = 8
     assert "A (dotted)" in p.status_text and "init='normal'" in p.status_text
@@ -57,23 +62,26 @@ def test_pin_compares_a_and_b_on_the_same_axes(tiny_data):
 
 
 def test_copy_settings_line_reproduces_the_panel(tiny_data):
-    p = panels.reg_panel()
-    p.set(reg="l1_batch", strength=0.1, epochs=10)
+    p = regularization.reg_panel()
+    p.set(reg="l1_batch", reg_strength=0.1, epochs=10)
     line = p.copy_box.value
-    assert line.startswith("mf.panels.reg_panel(") and "l1_batch" in line
+    assert line.startswith("mf.lessons.regularization.reg_panel(") and "l1_batch" in line
     again = eval(line, {"mf": mf})
     assert again.values == p.values
     assert again.result.history.val_rmse == p.result.history.val_rmse
 
 
 def test_strength_range_follows_the_regularizer(tiny_data):
-    p = panels.reg_panel()
-    p.controls["reg"].value = "adam_wd"
-    s = p.controls["strength"]
-    assert s.min == pytest.approx(-6) and s.max == pytest.approx(-1)
-    assert 1e-6 <= s.value <= 1e-1
+    p = regularization.reg_panel()
+    p.controls["reg"].value = "adam_weight_decay"
+    s = p.controls["reg_strength"]
+    options = [v for _, v in s.options]
+    assert options[0] == pytest.approx(1e-6) and options[-1] == pytest.approx(1e-1)
+    assert 1e-6 <= s.value <= 1e-1 and 1e-3 in options  # round values a lesson names are reachable
     p.controls["reg"].value = "adamw"
-    assert s.max == pytest.approx(2) and "AdamW" in p.status_text
+    assert [v for _, v in s.options][-1] == pytest.approx(100) and "AdamW" in p.status_text
+    p.controls["reg"].value = "none"
+    assert s.disabled  # "none" has no strength to set
 
 
 def test_compute_errors_become_plain_messages():
@@ -108,15 +116,15 @@ def test_compute_errors_become_plain_messages():
 
 
 def test_panel_displays_with_a_static_png_fallback(tiny_data):
-    p = panels.init_std_panel()
+    p = initialization.init_std_panel()
     bundle = p._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
     assert p.widget.children  # returned, not displayed
 
 
 def test_projector_mode_uses_bigger_text(tiny_data):
-    normal = panels.init_std_panel().view.plot.ax.xaxis.label.get_fontsize()
-    big = panels.init_std_panel(projector=True).view.plot.ax.xaxis.label.get_fontsize()
+    normal = initialization.init_std_panel().view.plot.ax.xaxis.label.get_fontsize()
+    big = initialization.init_std_panel(projector=True).view.plot.ax.xaxis.label.get_fontsize()
     assert big > normal * 1.2
 
 
@@ -148,7 +156,7 @@ def grid(panel_factory):
 @pytest.mark.parametrize("factory", ["init_panel", "init_std_panel", "reg_panel", "skew_panel",
                                      "capstone_panel"])
 def test_every_control_combination_gives_a_plot_or_a_plain_message(tiny_data, factory):
-    p, combos = grid(getattr(panels, factory))
+    p, combos = grid(PANELS[factory])
     start = dict(p.values)
     for combo in combos:
         values = dict(start)
@@ -164,7 +172,7 @@ def test_every_control_combination_gives_a_plot_or_a_plain_message(tiny_data, fa
 
 
 def test_sliders_only_update_on_release(tiny_data):
-    for factory in (panels.init_panel, panels.reg_panel, panels.skew_panel):
+    for factory in (initialization.init_panel, regularization.reg_panel, skew.skew_panel):
         p = factory()
         for name, wid in p.controls.items():
             if hasattr(wid, "continuous_update"):
@@ -172,9 +180,9 @@ def test_sliders_only_update_on_release(tiny_data):
 
 
 def test_projector_mode_from_the_environment(tiny_data, monkeypatch):
-    normal = panels.init_std_panel().view.plot.ax.xaxis.label.get_fontsize()
+    normal = initialization.init_std_panel().view.plot.ax.xaxis.label.get_fontsize()
     monkeypatch.setenv("MFTEACH_PROJECTOR", "1")
-    assert panels.init_std_panel().view.plot.ax.xaxis.label.get_fontsize() > normal * 1.2
+    assert initialization.init_std_panel().view.plot.ax.xaxis.label.get_fontsize() > normal * 1.2
 
 
 def test_axes_labels_never_run_into_a_neighbour_after_an_update():
@@ -182,7 +190,7 @@ def test_axes_labels_never_run_into_a_neighbour_after_an_update():
     bar axis 0–5 → 0.0–2.0 once the biases fault is off), it must be redone, not overlap."""
     from matplotlib.transforms import Bbox
 
-    p = panels.capstone_panel("medium")
+    p = capstone.capstone_panel("medium")
     p.set(biases=False)
     renderer = p.fig.canvas.get_renderer()
     boxes = [ax.get_tightbbox(renderer) for ax in p.fig.axes]
@@ -194,7 +202,7 @@ def test_axes_labels_never_run_into_a_neighbour_after_an_update():
 def test_panel_displays_with_ipywidgets_7_too(monkeypatch):
     """Colab ships ipywidgets 7, whose widgets have no _repr_mimebundle_ (they display through
     _ipython_display_): the panel must still give a live view plus its static PNG."""
-    p = panels.init_std_panel()
+    p = initialization.init_std_panel()
 
     class Widget7:  # what matters of an ipywidgets 7 VBox here: a model id, no mimebundle
         model_id = p.widget.model_id
@@ -207,10 +215,10 @@ def test_panel_displays_with_ipywidgets_7_too(monkeypatch):
 
 def test_reset_returns_to_the_starting_settings(tiny_data):
     """A teacher explores, then one click brings the class back to the panel's first run."""
-    p = panels.reg_panel()
+    p = regularization.reg_panel()
     first_status, first_result = p.status_text, p.result
     p.controls["reg"].value = "adamw"          # the strength range follows: 1e-3 … 100
-    p.controls["strength"].value = 30.0
+    p.controls["reg_strength"].value = 30.0
     p.controls["epochs"].value = 25
     assert p.values != p.start_values
     p.reset_button.click()
@@ -218,5 +226,70 @@ def test_reset_returns_to_the_starting_settings(tiny_data):
     assert p.last_seconds["cached"] and p.result is first_result  # the very same run, redrawn
     assert p.status_text.split(" (")[0] == first_status.split(" (")[0]
     # a range that follows a choice is set before the value that needs it
-    p.set(reg="adamw", strength=30.0)
-    assert p.values["strength"] == pytest.approx(30.0, rel=0.01)
+    p.set(reg="adamw", reg_strength=30.0)
+    assert p.values["reg_strength"] == pytest.approx(30.0, rel=0.01)
+
+
+def _moves(p):
+    """One new value per control: another option, the other end of a slider, the other state."""
+    for name, spec in p.specs.items():
+        now = p.values[name]
+        if isinstance(spec, Choice):
+            yield name, next(v for _, v in spec.pairs() if v != now)
+        elif isinstance(spec, Toggle):
+            yield name, not now
+        else:
+            yield name, spec.max if now != spec.max else spec.min
+
+
+def _same_run(a, b):
+    assert b.values == a.values
+    assert b.describe(b.result) == a.describe(a.result)
+    if hasattr(a.result, "history"):
+        assert b.result.history.val_rmse == a.result.history.val_rmse
+
+
+@pytest.mark.parametrize("factory, args", [
+    ("init_panel", {}), ("init_panel", {"init": "normal", "dim": 64}),
+    ("init_std_panel", {}), ("init_std_panel", {"n_users": 5000, "n_items": 1_000_000}),
+    ("reg_panel", {}), ("reg_panel", {"reg": "adamw", "reg_strength": 1.0}),
+    ("skew_panel", {}), ("skew_panel", {"optimizer": "sgd", "lr": 30.0}),
+    ("capstone_panel", {"level": "easy"}), ("capstone_panel", {"level": "medium", "init": False}),
+    ("capstone_panel", {}),
+])
+def test_reproduce_line_rebuilds_the_same_panel(tiny_data, factory, args):
+    """The Reproduce line, evaluated in a notebook (import mfteach as mf), gives the same settings
+    and the same numbers: at the start and after moving each control."""
+    p = PANELS[factory](**args)
+    _same_run(p, eval(p.copy_box.value, {"mf": mf}))
+    for name, value in _moves(p):
+        p.set(**{name: value})
+        line = p.copy_box.value
+        assert line.startswith(f"mf.lessons.") and "#" not in line, line
+        _same_run(p, eval(line, {"mf": mf}))
+
+
+def test_reproduce_line_names_only_what_differs_from_the_defaults(tiny_data):
+    p = initialization.init_panel(init="normal")
+    assert p.copy_box.value == "mf.lessons.initialization.init_panel(init='normal')"
+    p.set(init="default")
+    assert p.copy_box.value == "mf.lessons.initialization.init_panel()"
+    assert "level='medium'" in capstone.capstone_panel("medium").copy_box.value
+    custom = initialization.init_panel(mf.random_split(mf.synthetic(50, 60, 900, seed=0), seed=0))
+    assert custom.copy_box.value.startswith("# built with split=<Split>")
+
+
+def test_bad_settings_are_refused_with_the_control_named(tiny_data):
+    p = initialization.init_panel()
+    with pytest.raises(ValueError, match="init must be one of"):
+        p.set(init="bogus")
+    with pytest.raises(ValueError, match="dim must be a finite number"):
+        p.set(dim="abc")
+    with pytest.raises(ValueError, match="level must be one of"):
+        capstone.capstone_panel("impossible")
+    with pytest.raises(ValueError, match="n_users must be a positive integer"):
+        initialization.init_std_panel(n_users=-5)
+    with pytest.raises(ValueError, match="reg_strength for 'adam_weight_decay' must be in"):
+        regularization.reg_panel(reg="adam_weight_decay", reg_strength=0.5)
+    with pytest.raises(ValueError, match="has no fault"):
+        capstone.capstone_panel("easy", padding=False)

@@ -3,7 +3,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import mfteach as mf
-from mfteach import plots
+from mfteach.ui import plots
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +100,6 @@ def test_sweeps_and_prediction_histogram():
     assert s.best.get_xdata()[0] == 0.1 and "best" in s.best.get_label()
     s.update([0.01, 0.1, 1], [np.nan, 0.7, 0.65])
     assert s.best.get_xdata()[0] == 1
-    hm = plots.plot_sweep_heatmap([[0.7, 0.6], [0.8, np.nan]], [1, 2], [0.1, 0.2], ax(),
-                                  row_label="a", col_label="b")
-    assert hm.best.get_xdata()[0] == 1 and hm.best.get_ydata()[0] == 0
     ph = plots.plot_prediction_histogram(np.random.default_rng(0).normal(3, 5, 1000), ax())
     assert ph.ax.get_xlim()[0] < -5 and labelled(ph.ax)
 
@@ -122,8 +119,8 @@ def test_library_does_not_touch_rcparams_or_pyplot(runs):
 
     before = dict(matplotlib.rcParams)
     n_figs = len(plt.get_fignums())
-    from mfteach import panels
+    from mfteach.lessons import initialization
 
-    panels.init_std_panel()
+    initialization.init_std_panel()
     assert dict(matplotlib.rcParams) == before
     assert len(plt.get_fignums()) == n_figs

@@ -8,14 +8,22 @@ fixed settings and measures whether that fault is gone.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Ratings, Split
+from ..data import Split, random_split, synthetic
+from ..metrics import history_bucket_rmse, recovery_r2, singular_values
+from ..model import expected_initial_rmse, init_std
+from ..preprocessing import popularity_buckets
+from ..training import TrainConfig, train
+from ..ui import Panel, PanelMessage, Toggle, panel_factory, plots
+from .common import Run, grid
 from .exercises import CheckResult, Exercise
 
-__all__ = ["LEVELS", "FAULTS", "broken_settings", "settings_with", "check_all", "REFERENCE", "capstone_data", "run_job",
-           "fault_exercises", "scoreboard", "SCRIPT"]
+__all__ = ["Fault", "FAULTS", "LEVELS", "REFERENCE", "SCRIPT", "broken_settings", "settings_with",
+           "capstone_data", "run_job", "scoreboard", "fault_exercises", "check_all",
+           "capstone_panel"]
 
 # The job as handed over. Every key is a knob of the training run.
 SCRIPT = '''\
@@ -31,33 +39,72 @@ REFERENCE = dict(init="normal", init_std=0.05, optimizer="adam", lr=0.01, bias_l
                  reg="l2_batch", reg_strength=0.05, normalize="center", user_bias=True,
                  item_bias=True, global_bias=True, item_rows=None)
 
-# fault name → (what it is, where to look)
-FAULTS = {
-    "init": ("embeddings start far too big (or at mismatched scales)", "notebook 01"),
-    "weight_decay": ("Adam/SGD weight_decay past the cliff: every embedding decays to 0", "notebook 02"),
-    "biases": ("raw 1–5 ratings with no bias terms and no centring", "notebook 03"),
-    "evaluation": ("heavy popularity skew judged by the overall RMSE only", "notebook 03"),
-    "sgd_lr": ("SGD with one learning rate for embeddings and biases", "notebook 03"),
-    "padding": ("item table padded to 100,000 rows, with Xavier init", "notebook 01"),
-}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One planted fault: what it breaks, where it is taught, the settings that plant it, the
+    settings it lives in (its check judges only those), and how to find and fix it."""
+
+    name: str
+    breaks: str
+    where: str
+    planted: dict
+    keys: tuple
+    hints: tuple
+    solution: str
+
+
+# In planting order: 'init' after 'padding', so that together they give N(0, 1) on the big table.
+FAULTS = {f.name: f for f in (
+    Fault("padding", "item table padded to 100,000 rows, with Xavier init", "notebook 01",
+          dict(init="xavier_uniform", item_rows=100_000), ("init", "init_std", "item_rows"),
+          ("Compare mf.init_std('xavier_uniform', rows, 32) for 600 and 100,000 rows.",
+           "Notebook 01: use a normal init whose std does not depend on the rows, or don't pad."),
+          "fixed.update(init='normal', init_std=0.05)  # item_rows may stay: the std no longer depends on it"),
+    Fault("init", "embeddings start far too big (or at mismatched scales)", "notebook 01",
+          dict(init="default"), ("init", "init_std", "item_rows"),
+          ("Look at the first value of history.train_rmse: how far off is the model before any step?",
+           "Notebook 01: first RMSE ≈ √(dim·σ_u²σ_v² + Var r). Use a small normal init."),
+          "fixed['init'] = 'normal'; fixed['init_std'] = 0.05"),
+    Fault("weight_decay", "Adam/SGD weight_decay past the cliff: every embedding decays to 0",
+          "notebook 02", dict(reg="weight_decay", reg_strength=1e-2),
+          ("reg", "reg_strength", "optimizer", "lr", "bias_lr"),
+          ("Look at the singular values of the learned P Qᵀ (mf.singular_values).",
+           "Notebook 02: Adam's weight_decay has a cliff at 2σ_max/N ≈ 1e-3. Use reg='l2_batch'."),
+          "fixed['reg'] = 'l2_batch'; fixed['reg_strength'] = 0.05"),
+    Fault("biases", "raw 1–5 ratings with no bias terms and no centring", "notebook 03",
+          dict(normalize="none", user_bias=False, item_bias=False, global_bias=False),
+          ("normalize", "user_bias", "item_bias", "global_bias"),
+          ("What does the model predict for an average user and item? Where does 3.5 come from?",
+           "Notebook 03: centre the ratings (normalize='center') and add user/item/global biases."),
+          "fixed.update(normalize='center', user_bias=True, item_bias=True, global_bias=True)"),
+    Fault("evaluation", "heavy popularity skew judged by the overall RMSE only", "notebook 03",
+          {}, (),
+          ("Compute mf.history_bucket_rmse(history, split.val).",
+           "Answer (fixed_settings, rare_rmse) with the rare bucket of your fixed model."),
+          "h = lesson.run_job(split, fixed)\n"
+          "ex.check((fixed, mf.history_bucket_rmse(h, split.val)['buckets']['rare']['rmse']))"),
+    Fault("sgd_lr", "SGD with one learning rate for embeddings and biases", "notebook 03",
+          dict(optimizer="sgd", lr=1.0, bias_lr=None), ("optimizer", "lr", "bias_lr"),
+          ("Which parameter sees every example? What lr does it tolerate?",
+           "Notebook 03: embeddings lr ≈ 30, bias_lr ≈ 0.5 (two parameter groups) — or Adam."),
+          "fixed.update(optimizer='sgd', lr=30.0, bias_lr=0.5)  # or optimizer='adam', lr=0.01"),
+)}
 LEVELS = {"easy": ("init", "weight_decay"),
           "medium": ("init", "weight_decay", "biases", "evaluation"),
           "hard": ("weight_decay", "biases", "evaluation", "sgd_lr", "padding")}
-# The settings each fault lives in: a check runs the reference job with only these taken from
-# the student's settings, so each fault is judged on its own (their symptoms mask each other:
-# a huge init hides the weight-decay collapse, for instance).
-FAULT_KEYS = {"init": ("init", "init_std", "item_rows"),
-              "weight_decay": ("reg", "reg_strength", "optimizer", "lr", "bias_lr"),
-              "biases": ("normalize", "user_bias", "item_bias", "global_bias"),
-              "sgd_lr": ("optimizer", "lr", "bias_lr"),
-              "padding": ("init", "init_std", "item_rows")}
+
+
+def _level(level):
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {list(LEVELS)}, got {level!r}")
+    return LEVELS[level]
 
 
 def broken_settings(level="medium") -> dict:
     """The settings of the broken job at a difficulty level ('easy', 'medium', 'hard')."""
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {list(LEVELS)}, got {level!r}")
-    return settings_with(LEVELS[level])
+    return settings_with(_level(level))
 
 
 def settings_with(faults) -> dict:
@@ -66,25 +113,15 @@ def settings_with(faults) -> dict:
     if unknown:
         raise ValueError(f"unknown fault(s) {sorted(unknown)}; faults: {list(FAULTS)}")
     s = dict(REFERENCE)
-    if "init" in faults:
-        s.update(init="default")                                  # nn.Embedding's N(0, 1)
-    if "weight_decay" in faults:
-        s.update(reg="weight_decay", reg_strength=1e-2)           # "regularise a bit"
-    if "biases" in faults:
-        s.update(normalize="none", user_bias=False, item_bias=False, global_bias=False)
-    if "sgd_lr" in faults:
-        s.update(optimizer="sgd", lr=1.0, bias_lr=None)           # one lr for everything
-    if "padding" in faults:
-        s.update(init="xavier_uniform", item_rows=100_000)        # room to grow, "good" init
-        if "init" in faults:
-            s.update(init="default")
+    for name, fault in FAULTS.items():
+        if name in faults:
+            s.update(fault.planted)
     return s
 
 
 def capstone_data(level="medium", seed=0) -> Split:
     """The job's data: heavy popularity skew from 'medium' up (where evaluation is a fault)."""
-    from .data import random_split, synthetic
-
+    _level(level)
     zipf = 1.5 if level in ("medium", "hard") else 1.2
     return random_split(synthetic(600, 1500, 50_000, item_zipf=zipf, user_zipf=0.8,
                                   popularity_rating_effect=0.2, seed=seed), seed=seed)
@@ -93,17 +130,11 @@ def capstone_data(level="medium", seed=0) -> Split:
 def _padded(split: Split, rows) -> Split:
     if not rows or rows <= split.train.n_items:
         return split
-
-    def pad(r: Ratings):
-        return Ratings(r.users, r.items, r.ratings, n_users=r.n_users, n_items=int(rows),
-                       scale=r.scale, truth=None, name=r.name)
-    return Split(pad(split.train), pad(split.val), pad(split.test), split.kind)
+    return split.map(lambda r: r.replace(n_items=int(rows), truth=None))
 
 
 def run_job(split: Split, settings: dict, epochs=15):
     """Run the job with ``settings`` (the keys of REFERENCE). Returns the History."""
-    from .training import TrainConfig, train
-
     unknown = set(settings) - set(REFERENCE)
     if unknown:
         raise ValueError(f"unknown setting(s) {sorted(unknown)}; the job has {sorted(REFERENCE)}")
@@ -118,14 +149,9 @@ def run_job(split: Split, settings: dict, epochs=15):
 
 def _measure(split: Split, h) -> dict:
     """Overall / per-bucket RMSE and recovery of the true item factors (first n_items rows)."""
-    from .metrics import bucket_rmse, recovery_r2
-    from .preprocessing import popularity_buckets
-
     n = split.train.n_items
     counts = h.train_item_counts[:n]
-    va = split.val
-    pred = h.predict(va.users, va.items) if h.ok else np.full(len(va), np.nan)
-    b = bucket_rmse(pred, va, counts) if h.ok else None
+    b = history_bucket_rmse(h, split.val) if h.ok else None
     Q = h.factors()[1][:n]
     r2 = recovery_r2(Q, split.truth.item_factors, popularity_buckets(counts)) \
         if np.isfinite(Q).all() and np.abs(Q).max() > 0 else {"overall": 0.0, "groups": {}}
@@ -143,10 +169,7 @@ def scoreboard(split: Split, runs: dict):
 
 
 # -- checks, one per fault ----------------------------------------------------------------------
-def _check(fault, split, level):
-    from .metrics import singular_values
-    from .model import expected_initial_rmse, init_std
-
+def _check(fault, split):
     n_users, n_items = split.train.n_users, split.train.n_items
     var_r = float(np.var(split.train.ratings))
 
@@ -170,7 +193,7 @@ def _check(fault, split, level):
                 return False, (f"the user table starts at std {su:.4f} and the {rows:,}-row item "
                                f"table at {sv:.4f}: Xavier's scale depends on the rows")
             return True, f"both tables start at std ≈ {sv:.3g} whatever the table size"
-        isolated = {**REFERENCE, **{k: s[k] for k in FAULT_KEYS[fault]}}
+        isolated = {**REFERENCE, **{k: s[k] for k in FAULTS[fault].keys}}
         if fault == "weight_decay" and isolated["optimizer"] in ("sgd", "momentum") \
                 and isolated["bias_lr"] is None:
             isolated["bias_lr"] = 0.5  # judge the decay, not SGD's bias lr (its own fault)
@@ -203,8 +226,6 @@ def _check(fault, split, level):
 
 
 def _evaluation_check(split):
-    from .metrics import bucket_rmse
-
     def check(answer):
         try:
             settings, rare = answer
@@ -214,9 +235,7 @@ def _evaluation_check(split):
         h = run_job(split, settings)
         if not h.ok:
             return False, f"training diverged: {h.diverged}"
-        n = split.train.n_items
-        b = bucket_rmse(h.predict(split.val.users, split.val.items), split.val,
-                        h.train_item_counts[:n])
+        b = history_bucket_rmse(h, split.val)
         want = b["buckets"]["rare"]["rmse"]
         if abs(rare - want) > 0.01:
             return False, (f"your fixed model's rare-item RMSE is {want:.3f}, not {rare:.3f}; "
@@ -227,42 +246,16 @@ def _evaluation_check(split):
     return check
 
 
-_HINTS = {
-    "init": ["Look at the first value of history.train_rmse: how far off is the model before any step?",
-             "Notebook 01: first RMSE ≈ √(dim·σ_u²σ_v² + Var r). Use a small normal init."],
-    "weight_decay": ["Look at the singular values of the learned P Qᵀ (mf.singular_values).",
-                     "Notebook 02: Adam's weight_decay has a cliff at 2σ_max/N ≈ 1e-3. Use reg='l2_batch'."],
-    "biases": ["What does the model predict for an average user and item? Where does 3.5 come from?",
-               "Notebook 03: centre the ratings (normalize='center') and add user/item/global biases."],
-    "evaluation": ["Compute mf.bucket_rmse(history.predict(...), split.val, history.train_item_counts).",
-                   "Answer (fixed_settings, rare_rmse) with the rare bucket of your fixed model."],
-    "sgd_lr": ["Which parameter sees every example? What lr does it tolerate?",
-               "Notebook 03: embeddings lr ≈ 30, bias_lr ≈ 0.5 (two parameter groups) — or Adam."],
-    "padding": ["Compare mf.init_std('xavier_uniform', rows, 32) for 600 and 100,000 rows.",
-                "Notebook 01: use a normal init whose std does not depend on the rows, or don't pad."],
-}
-_SOLUTIONS = {
-    "init": "fixed['init'] = 'normal'; fixed['init_std'] = 0.05",
-    "weight_decay": "fixed['reg'] = 'l2_batch'; fixed['reg_strength'] = 0.05",
-    "biases": "fixed.update(normalize='center', user_bias=True, item_bias=True, global_bias=True)",
-    "evaluation": "h = mf.lesson04.run_job(split, fixed)\n"
-                  "b = mf.bucket_rmse(h.predict(split.val.users, split.val.items), split.val, h.train_item_counts[:1500])\n"
-                  "ex.check((fixed, b['buckets']['rare']['rmse']))",
-    "sgd_lr": "fixed.update(optimizer='sgd', lr=30.0, bias_lr=0.5)  # or optimizer='adam', lr=0.01",
-    "padding": "fixed.update(init='normal', init_std=0.05)  # item_rows may stay: the std no longer depends on it",
-}
-
-
 def fault_exercises(level, split) -> dict:
     """One Exercise per planted fault of ``level``; each check runs/measures the fixed settings."""
     out = {}
-    for fault in LEVELS[level]:
-        what, where = FAULTS[fault]
-        checker = _evaluation_check(split) if fault == "evaluation" else _check(fault, split, level)
-        prompt = (f"Fault '{fault}' ({where}). Fix it in your settings and pass them to check()"
-                  + (" as (settings, rare_item_rmse)." if fault == "evaluation" else "."))
-        out[fault] = Exercise(f"fault: {fault}", prompt, checker, hints=_HINTS[fault],
-                              solution=_SOLUTIONS[fault] + f"\n# the fault: {what}")
+    for name in _level(level):
+        f = FAULTS[name]
+        checker = _evaluation_check(split) if name == "evaluation" else _check(name, split)
+        prompt = (f"Fault '{name}' ({f.where}). Fix it in your settings and pass them to check()"
+                  + (" as (settings, rare_item_rmse)." if name == "evaluation" else "."))
+        out[name] = Exercise(f"fault: {name}", prompt, checker, hints=f.hints,
+                             solution=f.solution + f"\n# the fault: {f.breaks}")
     return out
 
 
@@ -274,3 +267,63 @@ def check_all(level, split, settings, rare_rmse=None) -> list[CheckResult]:
         r = ex.check(answer)
         results.append(CheckResult(r.ok, f"[{fault}] {r.message}"))
     return results
+
+
+# -- the switchboard panel -----------------------------------------------------------------------
+class _CapstoneView:
+    def __init__(self, fig):
+        (a, b), (c, d) = grid(fig)
+        self.curves = plots.RmseCurves(a, log=True, title="Training curves (log scale)")
+        self.bars = plots.BucketBars(b)
+        self.spectrum = plots.Spectrum(c, true_rank=4)
+        self.scatter = plots.NormVsPopularity(d)
+        self.all = (self.curves, self.bars, self.spectrum, self.scatter)
+
+    def update(self, run, pinned=None):
+        h, n = run.history, run.split.train.n_items
+        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
+        self.bars.update(run.extra["buckets"], pinned.extra["buckets"] if pinned else None)
+        P, Q = h.factors()
+        self.spectrum.update(P, Q[:n])
+        self.scatter.update(h)
+
+    def message(self, text):
+        for p in self.all:
+            p.message(text if p is self.curves else "")
+
+
+def _describe_capstone(run):
+    b, on = run.extra["buckets"], run.extra["on"]
+    s = f"faults on: {', '.join(on) or 'none'} → overall val RMSE {b['overall']:.3f}"
+    if not run.extra["evaluation"]:
+        s += (f"; rare items {b['buckets']['rare']['rmse']:.3f}, popular "
+              f"{b['buckets']['popular']['rmse']:.3f}")
+    else:
+        s += " (the team only looks at this number)"
+    return s + (f" — {run.history.diverged}" if run.history.diverged else "")
+
+
+@panel_factory
+def capstone_panel(level="hard", *, padding=True, init=True, weight_decay=True, biases=True,
+                   evaluation=True, sgd_lr=True, projector=False) -> Panel:
+    """Notebook 04's fault switchboard: one toggle per planted fault of ``level`` (on = broken)."""
+    faults = _level(level)
+    given = dict(padding=padding, init=init, weight_decay=weight_decay, biases=biases,
+                 evaluation=evaluation, sgd_lr=sgd_lr)
+    stray = [f for f, on in given.items() if f not in faults and on is not True]
+    if stray:
+        raise ValueError(f"level {level!r} has no fault(s) {stray}; its faults: {list(faults)}")
+    split = capstone_data(level)
+    controls = [Toggle(f, given[f], f"fault: {f}", help=FAULTS[f].breaks) for f in faults]
+
+    def compute(v):
+        on = [f for f in faults if v[f] and f != "evaluation"]
+        h = run_job(split, settings_with(on))
+        if h.diverged and len(h.epochs) <= 1:
+            raise PanelMessage(str(h.diverged))
+        return Run.of(h, split, buckets=history_bucket_rmse(h, split.val), on=on,
+                      evaluation=v.get("evaluation", False))
+
+    return Panel(controls, compute, _CapstoneView,
+                 title=f"Capstone ({level}): switch faults off one by one",
+                 describe=_describe_capstone, projector=projector)

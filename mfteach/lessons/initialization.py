@@ -1,12 +1,158 @@
-"""Notebook 01 (initialization): its exercises and small helpers, so the notebook stays thin."""
+"""Lesson 01 (initialization): its setup, experiments, live panels and exercises."""
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ..model import INIT_SCHEMES, expected_initial_rmse
+from ..model import init_std as scheme_std  # (a panel parameter is called init_std)
+from ..training import TrainConfig, train
+from ..ui import Choice, Panel, Slider, panel_factory, plots
+from .common import Run, grid, notebook_data
 from .exercises import Exercise, check_init_function, close_to
 
-__all__ = ["first_rmse_exercise", "size_free_init_exercise", "catalogue_init_exercise",
-           "init_comparison"]
+__all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
+           "first_rmse_exercise", "size_free_init_exercise", "catalogue_init_exercise"]
+
+INIT_LABELS = {"default": "default N(0,1)", "normal": "normal(std)", "uniform": "uniform(std)",
+               "xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal",
+               "kaiming": "Kaiming/He", "zeros": "zeros", "constant": "constant (0.1)"}
+# optimizer choice → (label, the TrainConfig fields it sets). Adam moves each weight by about lr
+# per step; SGD needs a large lr on embeddings because a mean loss scales each row's gradient by
+# its frequency, and a small one on biases (lesson 03). Everything but the init is a sensible
+# setup (L2 on the batch's rows, λ = 0.05), so the only thing that changes between runs is the init.
+OPTIMIZER_SETUPS = {
+    "adam": ("Adam (lr 0.02)", dict(optimizer="adam", lr=0.02, reg="l2_batch", reg_strength=0.05)),
+    "sgd": ("SGD (lr 30, bias lr 0.5)", dict(optimizer="sgd", lr=30.0, bias_lr=0.5, reg="l2_batch",
+                                             reg_strength=0.05)),
+}
+
+
+# -- the panels ----------------------------------------------------------------------------------
+class _InitView:
+    def __init__(self, fig):
+        (a, b), (c, d) = grid(fig)
+        self.curves = plots.RmseCurves(a, log=True, title="Training curves (log scale)")
+        self.preds = plots.PredictionHistogram(b)
+        self.norms = plots.NormHistogram(c, which="item")
+        self.buckets = plots.NormsByBucket(d)
+        self.all = (self.curves, self.preds, self.norms, self.buckets)
+
+    def update(self, run, pinned=None):
+        h = run.history
+        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
+        self.preds.update(run.extra["init_pred"])
+        self.norms.update(h, pinned.history if pinned else None)
+        self.buckets.update(h)
+
+    def message(self, text):
+        for p in self.all:
+            p.message(text if p is self.curves else "")
+
+
+def _describe_init(run):
+    h, v = run.history, run.extra["values"]
+    std = f" (std {v['init_std']:.3g})" if v["init"] in ("normal", "uniform") else ""
+    s = (f"{INIT_LABELS[v['init']]}{std}, dim {v['dim']}: first RMSE {h.train_rmse[0]:.2f} "
+         f"(theory √(d·σ_u²σ_v² + Var r) = {run.extra['theory']:.2f}); ")
+    if h.diverged:
+        return s + str(h.diverged)
+    return s + (f"after {len(h.epochs) - 1} epochs val {h.val_rmse[-1]:.3f} "
+                f"(train {h.train_rmse[-1]:.3f}; predicting the mean: {run.mean_rmse:.3f})")
+
+
+@panel_factory
+def init_panel(split=None, *, init="default", init_std=0.1, dim=32, optimizer="adam",
+               projector=False) -> Panel:
+    """Notebook 01's panel: init scheme, its std, embedding dim and optimizer → curves,
+    initial predictions vs the rating scale, item norms at init vs after training."""
+    split = split or notebook_data(cold_items=0.05)
+    var_r = float(np.var(split.train.ratings))
+    controls = [
+        Choice("init", tuple((INIT_LABELS[k], k) for k in INIT_SCHEMES), init, "init scheme",
+               help="How the embedding tables are filled before training"),
+        Slider("init_std", 1e-3, 3.0, init_std, log=True, label="init std",
+               help="Used by normal and uniform; the other schemes set their own scale"),
+        Slider("dim", 4, 128, dim, step=4, integer=True, label="embedding dim"),
+        Choice("optimizer", tuple((lab, k) for k, (lab, _) in OPTIMIZER_SETUPS.items()),
+               optimizer, "optimizer"),
+    ]
+
+    def compute(v):
+        cfg = TrainConfig(init=v["init"], init_std=v["init_std"], dim=int(v["dim"]),
+                          **OPTIMIZER_SETUPS[v["optimizer"]][1])
+        h = train(split, cfg)
+        tr = split.train
+        theory = expected_initial_rmse(v["init"], int(v["dim"]), tr.n_users, tr.n_items, var_r,
+                                       std=v["init_std"], value=cfg.init_value)
+        return Run.of(h, split, init_pred=h.initial_predictions(tr.users, tr.items),
+                      theory=theory, values=dict(v))
+
+    def links(v):  # the std slider matters only for the schemes that take a std
+        return {"init_std": {"disabled": v["init"] not in ("normal", "uniform")}}
+
+    return Panel(controls, compute, _InitView, title="Initialization: retrain with another init",
+                 describe=_describe_init, links=links, projector=projector)
+
+
+class _InitStdView:
+    def __init__(self, fig):
+        self.plot = plots.InitStdVsRows(fig.subplots())
+
+    def update(self, result, pinned=None):
+        dim, nu, ni, kw = result
+        self.plot.update(dim, nu, ni, **kw)
+
+    def message(self, text):
+        self.plot.message(text)
+
+
+@panel_factory
+def init_std_panel(n_users=600, n_items=1500, *, dim=32, init="xavier_uniform", init_std=0.1,
+                   projector=False) -> Panel:
+    """Init std vs number of table rows for each scheme (no training: instant)."""
+    for pname, n in (("n_users", n_users), ("n_items", n_items)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{pname} must be a positive integer, got {n!r}")
+    controls = [
+        Slider("dim", 4, 256, dim, step=4, integer=True, label="embedding dim"),
+        Choice("init", (("Xavier", "xavier_uniform"), ("Kaiming/He", "kaiming"),
+                        ("normal(std)", "normal"), ("default N(0,1)", "default")),
+               init, "mark my tables for"),
+        Slider("init_std", 1e-3, 1.0, init_std, log=True, label="normal std"),
+    ]
+
+    def compute(v):
+        return (int(v["dim"]), int(n_users), int(n_items),
+                {"std": v["init_std"], "scheme": v["init"]})
+
+    def describe(result):
+        dim, nu, ni, kw = result
+        su, sv = (scheme_std(kw["scheme"], n, dim, std=kw["std"]) for n in (nu, ni))
+        return (f"{kw['scheme']}, dim {dim}: user table ({nu:,} rows) std {su:.3g}, item table "
+                f"({ni:,} rows) std {sv:.3g}" + (f" — {su / sv:.2f}× apart" if su != sv else ""))
+
+    return Panel(controls, compute, _InitStdView, title="How big is each init, for each table size?",
+                 describe=describe, figsize=(9, 5), projector=projector)
+
+
+# -- experiments ---------------------------------------------------------------------------------
+def init_comparison(split, schemes=(("default", {}), ("xavier_uniform", {}), ("kaiming", {}),
+                                    ("normal", {"init_std": 0.1}), ("normal", {"init_std": 0.01}),
+                                    ("zeros", {}), ("constant", {})), **train_kw):
+    """Train once per scheme; rows of (scheme, its std on the item table, first/train/val RMSE)."""
+    rows = []
+    for scheme, kw in schemes:
+        h = train(split, init=scheme, **kw, **train_kw)
+        std = scheme_std(scheme, split.train.n_items, h.config.dim, std=kw.get("init_std", 0.1))
+        name = scheme + (f"({kw['init_std']:g})" if kw else "")
+        rows.append({"init": name, "item std": round(std, 4), "first RMSE": round(h.train_rmse[0], 2),
+                     "train RMSE": round(h.train_rmse[-1], 3), "val RMSE": round(h.val_rmse[-1], 3)})
+    return rows
+
+
+# -- exercises -----------------------------------------------------------------------------------
 
 
 def first_rmse_exercise(std=0.5, dim=64, rating_var=0.88) -> Exercise:
@@ -36,7 +182,7 @@ def size_free_init_exercise(dim=32) -> Exercise:
         hints=["Xavier's std is √(2/(fan_in + fan_out)) and PyTorch takes fan_out = rows.",
                "Take the rows out of the formula: use fan_in = fan_out = dim.",
                "torch.nn.init.normal_(w, mean=0.0, std=...) fills w in place."],
-        solution=f"import math, torch\n\ndef my_init(w):\n    torch.nn.init.normal_(w, std=1 / math.sqrt(w.shape[1]))")
+        solution="import math, torch\n\ndef my_init(w):\n    torch.nn.init.normal_(w, std=1 / math.sqrt(w.shape[1]))")
 
 
 def catalogue_init_exercise(dim=32) -> Exercise:
@@ -81,20 +227,3 @@ def catalogue_init_exercise(dim=32) -> Exercise:
                "Anything between 0.01 and 0.1 trained equally well in the comparison above, and "
                "it should not depend on the number of rows."],
         solution="import torch\n\ndef big_init(w):\n    torch.nn.init.normal_(w, std=0.05)")
-
-
-def init_comparison(split, schemes=(("default", {}), ("xavier_uniform", {}), ("kaiming", {}),
-                                    ("normal", {"init_std": 0.1}), ("normal", {"init_std": 0.01}),
-                                    ("zeros", {}), ("constant", {})), **train_kw):
-    """Train once per scheme; rows of (scheme, its std on the item table, first/train/val RMSE)."""
-    from .model import init_std
-    from .training import train
-
-    rows = []
-    for scheme, kw in schemes:
-        h = train(split, init=scheme, **kw, **train_kw)
-        std = init_std(scheme, split.train.n_items, h.config.dim, std=kw.get("init_std", 0.1))
-        name = scheme + (f"({kw['init_std']:g})" if kw else "")
-        rows.append({"init": name, "item std": round(std, 4), "first RMSE": round(h.train_rmse[0], 2),
-                     "train RMSE": round(h.train_rmse[-1], 3), "val RMSE": round(h.val_rmse[-1], 3)})
-    return rows

@@ -1,20 +1,150 @@
-"""Notebook 02 (regularization): experiments and exercises, so the notebook stays thin."""
+"""Lesson 02 (regularization): its regularizer table, experiments, live panel and exercises."""
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
+from ..metrics import norm_popularity_spearman
+from ..preprocessing import BUCKETS, popularity_buckets
+from ..training import TrainConfig, train
+from ..ui import Choice, Panel, Slider, Toggle, panel_factory, plots
+from .common import Run, grid, notebook_data
 from .exercises import Exercise
 
-__all__ = ["critical_weight_decay", "norm_popularity_by_regularizer", "penalty_step_exercise",
-           "best_strength_exercise", "first_zeroed_exercise", "bucket_norm_ratios",
-           "BEST_STRENGTH"]
-
-# Strengths near each regularizer's best on the notebooks' skewed data (15 epochs, Adam 0.02).
-BEST_STRENGTH = {"adam_wd": 3e-4, "adamw": 1.0, "l2_batch": 0.1, "l2_all": 0.1, "l1_batch": 0.03}
+__all__ = ["REGULARIZERS", "reg_config", "reg_sweep", "reg_panel", "critical_weight_decay",
+           "norm_popularity_by_regularizer", "bucket_norm_ratios", "penalty_step_exercise",
+           "best_strength_exercise", "first_zeroed_exercise"]
 
 
+class Regularizer(NamedTuple):
+    label: str
+    fields: dict          # the TrainConfig fields this choice sets (λ goes to reg_strength)
+    lo: float             # the panel's λ range …
+    hi: float
+    start: float          # … and where it starts
+    best: float           # near the best λ on the notebooks' skewed data (15 epochs, Adam 0.02)
+
+
+# regularizer choice → what it sets; every caller (panel, sweeps, exercises) reads this table.
+REGULARIZERS = {
+    "none": Regularizer("none", dict(reg="none"), 1e-4, 1.0, 0.05, 0.0),
+    "adam_weight_decay": Regularizer("Adam(weight_decay=λ)", dict(optimizer="adam", reg="weight_decay"),
+                                     1e-6, 1e-1, 1e-4, 3e-4),
+    "adamw": Regularizer("AdamW(weight_decay=λ)", dict(optimizer="adamw", reg="weight_decay"),
+                         1e-3, 100.0, 1.0, 1.0),
+    "l2_batch": Regularizer("L2 on the batch's rows", dict(reg="l2_batch"), 1e-3, 1.0, 0.05, 0.1),
+    "l2_all": Regularizer("L2 on all rows", dict(reg="l2_all"), 1e-3, 1.0, 0.1, 0.1),
+    "l1_batch": Regularizer("L1 on the batch's rows", dict(reg="l1_batch"), 1e-3, 1.0, 0.03, 0.03),
+}
+
+
+def reg_config(reg, reg_strength, epochs=15, **kw) -> TrainConfig:
+    """The TrainConfig of a regularizer choice (a key of REGULARIZERS) at strength λ."""
+    if reg not in REGULARIZERS:
+        raise ValueError(f"reg must be one of {list(REGULARIZERS)}, got {reg!r}")
+    fields = REGULARIZERS[reg].fields
+    lam = 0.0 if fields["reg"] == "none" else float(reg_strength)
+    return TrainConfig(epochs=epochs, reg_strength=lam, **{**fields, **kw})
+
+
+@lru_cache(maxsize=64)
+def reg_sweep(reg, skewed=True, epochs=15, points=7):
+    """Validation U-curve of one regularizer: final train/val RMSE over its λ range (cached)."""
+    split = _data(skewed)
+    r = REGULARIZERS[reg]
+    xs = np.logspace(np.log10(r.lo), np.log10(r.hi), points)
+    val, tr = [], []
+    for x in xs:
+        h = train(split, reg_config(reg, float(x), epochs))
+        val.append(h.val_rmse[-1] if h.ok else np.nan)
+        tr.append(h.train_rmse[-1] if h.ok else np.nan)
+    return xs, np.array(val), np.array(tr)
+
+
+def _data(skewed):
+    return notebook_data() if skewed else notebook_data(item_zipf=0.0, user_zipf=0.0)
+
+
+# -- the panel -----------------------------------------------------------------------------------
+class _RegView:
+    def __init__(self, fig):
+        (a, b), (c, d) = grid(fig)
+        self.curves = plots.RmseCurves(a, title="Training curves")
+        self.sweep = plots.SweepCurve(b, xlabel="λ (log scale)")
+        self.spectrum = plots.Spectrum(c, true_rank=4)
+        self.buckets = plots.NormsByBucket(d)
+        self.all = (self.curves, self.sweep, self.spectrum, self.buckets)
+
+    def update(self, run, pinned=None):
+        h, e = run.history, run.extra
+        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
+        if e["sweep"] is None:
+            self.sweep.message("No regularizer: no U-curve.\nChoose one above.")
+        else:
+            xs, val, tr = e["sweep"]
+            self.sweep.update(xs, val, tr, current=(e["reg_strength"], h.val_rmse[-1]),
+                              mean_rmse=run.mean_rmse, xlabel=f"λ of {e['label']} (log scale)")
+        self.spectrum.update(*h.factors(), pinned=pinned.history.factors() if pinned else None)
+        self.buckets.update(h)
+
+    def message(self, text):
+        for p in self.all:
+            p.message(text if p is self.curves else "")
+
+
+def _describe_reg(run):
+    h, v = run.history, run.extra["values"]
+    what = REGULARIZERS[v["reg"]].label + ("" if v["reg"] == "none" else f", λ = {v['reg_strength']:.3g}")
+    if h.diverged:
+        return f"{what}: {h.diverged}"
+    P, Q = h.factors()
+    zero = (np.abs(P).max() < 1e-3) and (np.abs(Q).max() < 1e-3)
+    s = (f"{what}: val {h.val_rmse[-1]:.3f} (best {h.val_rmse[h.best_epoch]:.3f} at epoch "
+         f"{h.best_epoch}), train {h.train_rmse[-1]:.3f}")
+    if zero:
+        s += " — every embedding is ~0: only the biases are left (past the cliff)"
+    elif h.val_rmse[-1] > run.mean_rmse:
+        s += " — worse than predicting the mean: overfitting"
+    return s
+
+
+@panel_factory
+def reg_panel(*, reg="l2_batch", reg_strength=0.05, skewed=True, epochs=15,
+              projector=False) -> Panel:
+    """Notebook 02's panel: regularizer, its strength (range follows the regularizer), uniform vs
+    skewed data, epochs → curves, the U-curve with the live point, spectrum, norms by bucket."""
+    if reg not in REGULARIZERS:
+        raise ValueError(f"reg must be one of {list(REGULARIZERS)}, got {reg!r}")
+    r = REGULARIZERS[reg]
+    if not r.lo <= reg_strength <= r.hi:
+        raise ValueError(f"reg_strength for {reg!r} must be in {r.lo:g}..{r.hi:g}, got {reg_strength!r}")
+    controls = [
+        Choice("reg", tuple((x.label, k) for k, x in REGULARIZERS.items()), reg, "regularizer"),
+        Slider("reg_strength", r.lo, r.hi, reg_strength, log=True, label="strength λ"),
+        Toggle("skewed", skewed, "skewed data (popular items)"),
+        Slider("epochs", 5, 40, epochs, step=5, integer=True, label="epochs"),
+    ]
+
+    def links(v):
+        x = REGULARIZERS[v["reg"]]
+        return {"reg_strength": {"min": x.lo, "max": x.hi, "default": x.start,
+                                 "disabled": v["reg"] == "none"}}
+
+    def compute(v):
+        split = _data(v["skewed"])
+        h = train(split, reg_config(v["reg"], v["reg_strength"], int(v["epochs"])))
+        sweep = None if v["reg"] == "none" else reg_sweep(v["reg"], v["skewed"], int(v["epochs"]))
+        return Run.of(h, split, sweep=sweep, reg_strength=v["reg_strength"],
+                      label=REGULARIZERS[v["reg"]].label, values=dict(v))
+
+    return Panel(controls, compute, _RegView, title="Regularization: strength, kind and the U-curve",
+                 describe=_describe_reg, links=links, projector=projector)
+
+
+# -- experiments ---------------------------------------------------------------------------------
 def critical_weight_decay(split, history) -> dict:
     """λ past which all-zero embeddings are a stable optimum of mean loss + (λ/2)‖w‖².
 
@@ -36,11 +166,7 @@ def critical_weight_decay(split, history) -> dict:
 
 def norm_popularity_by_regularizer(split, strengths=None, epochs=15) -> dict:
     """Spearman ρ(item norm, training count) after training with each regularizer."""
-    from .metrics import norm_popularity_spearman
-    from .panels import reg_config
-    from .training import train
-
-    strengths = strengths or {"none": 0.0, **BEST_STRENGTH}
+    strengths = strengths or {k: r.best for k, r in REGULARIZERS.items()}
     out = {}
     for reg, lam in strengths.items():
         h = train(split, reg_config(reg, lam, epochs))
@@ -52,8 +178,6 @@ def norm_popularity_by_regularizer(split, strengths=None, epochs=15) -> dict:
 
 def bucket_norm_ratios(history) -> dict:
     """Mean item norm after training / at init, per popularity bucket (which rows shrank)."""
-    from .preprocessing import BUCKETS, popularity_buckets
-
     b = popularity_buckets(history.train_item_counts)
     first, last = history.item_norms[0], history.item_norms[-1]
     return {name: float(last[b == k].mean() / first[b == k].mean())
@@ -73,7 +197,7 @@ def penalty_step_exercise() -> Exercise:
     """Write a training step with the classic MF penalty on the rows in the batch."""
     import torch
 
-    from .model import MF
+    from ..model import MF
 
     def check(step):
         if not callable(step):
@@ -131,9 +255,6 @@ def penalty_step_exercise() -> Exercise:
 
 def best_strength_exercise(reg="l2_batch", tol=0.01) -> Exercise:
     """Find a strength within ``tol`` of the best validation RMSE of a sweep."""
-    from .panels import notebook_data, reg_config, reg_sweep
-    from .training import train
-
     def check(lam):
         try:
             lam = float(lam)
@@ -162,15 +283,11 @@ def best_strength_exercise(reg="l2_batch", tol=0.01) -> Exercise:
 
 def first_zeroed_exercise() -> Exercise:
     """Predict which rows Adam(weight_decay) shrinks first, then check it with an experiment."""
-    from .panels import notebook_data, reg_config
-    from .preprocessing import BUCKETS
-    from .training import train
-
     def check(answer):
         answer = str(answer).strip().lower()
         if answer not in BUCKETS:
             return False, f"answer one of {BUCKETS}"
-        h = train(notebook_data(cold_items=0.05), reg_config("adam_wd", 1e-4, 5))
+        h = train(notebook_data(cold_items=0.05), reg_config("adam_weight_decay", 1e-4, 5))
         ratios = bucket_norm_ratios(h)
         first = min(ratios, key=ratios.get)
         shown = ", ".join(f"{k}: {v:.2f}×" for k, v in ratios.items())

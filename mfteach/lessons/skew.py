@@ -1,18 +1,139 @@
-"""Notebook 03 (skew, optimizers, normalization): experiments and exercises."""
+"""Lesson 03 (skew, optimizers, normalization): its setup tables, experiments, live panel and
+exercises."""
 from __future__ import annotations
 
-import copy
 import time
+from typing import NamedTuple
 
 import numpy as np
 
-from .data import Ratings, Split
+from ..data import Ratings, Split
+from ..metrics import bucket_rmse, history_bucket_rmse, norm_popularity_spearman, recovery_r2
+from ..preprocessing import BUCKETS, popularity_buckets
+from ..training import TrainConfig, train
+from ..ui import Choice, Panel, PanelMessage, Slider, panel_factory, plots
+from .common import Run, grid, notebook_data
 from .exercises import Exercise
 
-__all__ = ["skew_sweep", "optimizer_lr_sweep", "LR_GRID", "ghost_updates", "pad_items",
-           "optimizer_timing", "scaled", "bucket_rmse_exercise", "param_groups_exercise",
-           "skewed_catalogue_exercise", "fill_missing_demo"]
+__all__ = ["OPTIMIZER_SETUPS", "NORMALIZATIONS", "skew_config", "skew_panel", "skew_sweep",
+           "optimizer_lr_sweep", "LR_GRID", "ghost_updates", "pad_items", "optimizer_timing",
+           "scaled", "bucket_rmse_exercise", "param_groups_exercise",
+           "skewed_catalogue_exercise"]
 
+
+class OptimizerSetup(NamedTuple):
+    label: str
+    lr: float                 # a sensible lr on the notebooks' data (from the sweep below)
+    bias_lr: float | None     # cap on the biases' lr: SGD's global bias diverges at lr ≥ 1
+
+
+OPTIMIZER_SETUPS = {
+    "sgd": OptimizerSetup("SGD", 100.0, 0.5), "momentum": OptimizerSetup("SGD + momentum 0.9", 10.0, 0.5),
+    "adam": OptimizerSetup("Adam", 0.01, None), "rmsprop": OptimizerSetup("RMSprop", 0.01, None),
+    "adagrad": OptimizerSetup("Adagrad", 0.1, None),
+    "sparse_adam": OptimizerSetup("SparseAdam (sparse)", 0.01, None),
+}
+_NO_BIASES = dict(user_bias=False, item_bias=False, global_bias=False)
+# normalization choice → (label, the TrainConfig fields it sets)
+NORMALIZATIONS = {
+    "raw_no_biases": ("none (raw 1–5), no biases", dict(normalize="none", **_NO_BIASES)),
+    "center_no_biases": ("centred (mean), no biases", dict(normalize="center", **_NO_BIASES)),
+    "zscore_no_biases": ("z-scored (StandardScaler), no biases", dict(normalize="zscore", **_NO_BIASES)),
+    "center_biases": ("centred + user/item biases", dict(normalize="center", user_bias=True,
+                                                         item_bias=True, global_bias=True)),
+}
+
+
+def skew_config(optimizer="adam", lr=None, normalization="center_biases", **kw) -> TrainConfig:
+    """The lesson's setup (L2 on the batch's rows, λ = 0.05) for an optimizer at learning rate
+    ``lr`` (None: its sensible default) and a normalization choice."""
+    if optimizer not in OPTIMIZER_SETUPS:
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZER_SETUPS)}, got {optimizer!r}")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}, got {normalization!r}")
+    setup = OPTIMIZER_SETUPS[optimizer]
+    lr = setup.lr if lr is None else float(lr)
+    bias_lr = min(lr, setup.bias_lr) if setup.bias_lr is not None else None
+    return TrainConfig(**{**dict(optimizer=optimizer, lr=lr, bias_lr=bias_lr, reg="l2_batch",
+                                 reg_strength=0.05), **NORMALIZATIONS[normalization][1], **kw})
+
+
+# -- the panel -----------------------------------------------------------------------------------
+class _SkewView:
+    def __init__(self, fig):
+        (a, b), (c, d) = grid(fig)
+        self.bars = plots.BucketBars(a)
+        self.recovery = plots.RecoveryBars(b)
+        self.scatter = plots.NormVsPopularity(c)
+        self.curves = plots.RmseCurves(d)
+        self.all = (self.bars, self.recovery, self.scatter, self.curves)
+
+    def update(self, run, pinned=None):
+        h, e = run.history, run.extra
+        self.bars.update(e["buckets"], pinned.extra["buckets"] if pinned else None)
+        self.recovery.update(e["recovery"])
+        self.scatter.update(h)
+        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
+
+    def message(self, text):
+        for p in self.all:
+            p.message(text if p is self.bars else "")
+
+
+def _describe_skew(run):
+    h, v, b = run.history, run.extra["values"], run.extra["buckets"]
+    s = (f"Zipf {v['item_zipf']:.1f}, {v['optimizer']} lr {v['lr']:.3g}: "
+         f"overall val RMSE {b['overall']:.3f}, average over items {b['per_item']:.3f}, "
+         f"rare items {b['buckets']['rare']['rmse']:.3f}")
+    return s + (f" — {h.diverged}" if h.diverged else "")
+
+
+def _lr_range(optimizer):
+    lr = OPTIMIZER_SETUPS[optimizer].lr
+    return lr / 10, lr * 10
+
+
+@panel_factory
+def skew_panel(*, item_zipf=1.2, noise=0.5, optimizer="adam", lr=0.01,
+               normalization="center_biases", projector=False) -> Panel:
+    """Notebook 03's panel: popularity skew, noise, optimizer and its lr (the range follows the
+    optimizer), normalization → RMSE per popularity bucket, recovery per bucket, norm vs
+    popularity, curves."""
+    if optimizer not in OPTIMIZER_SETUPS:
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZER_SETUPS)}, got {optimizer!r}")
+    lo, hi = _lr_range(optimizer)
+    if not lo <= lr <= hi:
+        raise ValueError(f"lr for {optimizer!r} must be in {lo:g}..{hi:g}, got {lr!r}")
+    controls = [
+        Slider("item_zipf", 0.0, 1.5, item_zipf, step=0.1, label="item popularity skew (Zipf)"),
+        Slider("noise", 0.25, 1.0, noise, step=0.05, label="rating noise (std)"),
+        Choice("optimizer", tuple((x.label, k) for k, x in OPTIMIZER_SETUPS.items()), optimizer,
+               "optimizer"),
+        Slider("lr", lo, hi, lr, log=True, label="learning rate"),
+        Choice("normalization", tuple((lab, k) for k, (lab, _) in NORMALIZATIONS.items()),
+               normalization, "normalization"),
+    ]
+
+    def links(v):
+        lo, hi = _lr_range(v["optimizer"])
+        return {"lr": {"min": lo, "max": hi, "default": OPTIMIZER_SETUPS[v["optimizer"]].lr}}
+
+    def compute(v):
+        split = notebook_data(item_zipf=round(float(v["item_zipf"]), 3),
+                              noise=round(float(v["noise"]), 3))
+        h = train(split, skew_config(v["optimizer"], v["lr"], v["normalization"]))
+        if h.diverged and len(h.epochs) <= 1:
+            raise PanelMessage(f"{h.diverged}. Nothing to show: try a smaller learning rate.")
+        counts = h.train_item_counts
+        rec = recovery_r2(h.factors()[1], split.truth.item_factors, popularity_buckets(counts))
+        return Run.of(h, split, buckets=history_bucket_rmse(h, split.val), recovery=rec,
+                      values=dict(v))
+
+    return Panel(controls, compute, _SkewView, title="Skew, optimizers and normalization",
+                 describe=_describe_skew, links=links, projector=projector)
+
+
+# -- experiments ---------------------------------------------------------------------------------
 # Learning rates tried per optimizer: about a decade either side of each one's sweet spot.
 LR_GRID = {"sgd": [3, 10, 30, 100, 200],
            "momentum": [0.3, 1, 3, 10, 20],
@@ -24,17 +145,12 @@ LR_GRID = {"sgd": [3, 10, 30, 100, 200],
 
 def skew_sweep(zipfs=(0.0, 0.5, 1.0, 1.2, 1.5), optimizer="adam") -> list[dict]:
     """Overall vs per-item RMSE, rare/popular RMSE and recovery R² as item skew grows."""
-    from .metrics import bucket_rmse, norm_popularity_spearman, recovery_r2
-    from .panels import notebook_data, skew_config
-    from .preprocessing import popularity_buckets
-    from .training import train
-
     rows = []
     for z in zipfs:
         s = notebook_data(item_zipf=z)
         h = train(s, skew_config(optimizer))
         c = h.train_item_counts
-        b = bucket_rmse(h.predict(s.val.users, s.val.items), s.val, c)
+        b = history_bucket_rmse(h, s.val)
         r2 = recovery_r2(h.factors()[1], s.truth.item_factors, popularity_buckets(c))
         seen = c > 0
         norms = np.linalg.norm(h.factors()[1], axis=1)
@@ -54,16 +170,13 @@ def optimizer_lr_sweep(split, grid=None, progress=print, **config) -> dict:
     Uses the skew panel's setup (biases, L2 on the batch's rows 0.05; SGD's biases get lr ≤ 0.5).
     ``progress``: called with a line per optimizer (pass None for silence).
     """
-    from .panels import OPT_LR, skew_config
-    from .training import train
-
     grid = grid or LR_GRID
     out = {}
     for opt, lrs in grid.items():
         t = time.perf_counter()
         vals = []
         for lr in lrs:
-            h = train(split, skew_config(opt, lr / OPT_LR[opt], **config))
+            h = train(split, skew_config(opt, lr, **config))
             vals.append(h.val_rmse[-1] if h.ok else np.nan)
         out[opt] = (list(lrs), vals)
         if progress:
@@ -82,7 +195,7 @@ def ghost_updates(optimizer="adam", steps=60, lr=0.02) -> np.ndarray:
     """
     import torch
 
-    from .model import MF
+    from ..model import MF
 
     g = torch.Generator().manual_seed(0)
     sparse = optimizer == "sparse_adam"
@@ -109,17 +222,11 @@ def ghost_updates(optimizer="adam", steps=60, lr=0.02) -> np.ndarray:
 
 def pad_items(split: Split, extra: int) -> Split:
     """The same ratings with ``extra`` never-rated items appended to the item table."""
-    def pad(r: Ratings):
-        return Ratings(r.users, r.items, r.ratings, n_users=r.n_users, n_items=r.n_items + extra,
-                       scale=r.scale, name=r.name)
-    return Split(pad(split.train), pad(split.val), pad(split.test), split.kind)
+    return split.map(lambda r: r.replace(n_items=r.n_items + extra, truth=None))
 
 
 def optimizer_timing(split, extras=(0, 20_000, 100_000), epochs=3) -> dict:
     """Training seconds of dense Adam vs SparseAdam as the item table grows (unused rows)."""
-    from .panels import skew_config
-    from .training import train
-
     out = {}
     for extra in extras:
         s = pad_items(split, extra) if extra else split
@@ -134,43 +241,14 @@ def scaled(split: Split, factor: float) -> Split:
     """The same data with ratings multiplied by ``factor`` (e.g. a 10–50 scale)."""
     def sc(r: Ratings):
         lo, hi = r.scale
-        return Ratings(r.users, r.items, r.ratings * factor, n_users=r.n_users,
-                       n_items=r.n_items, scale=(lo * factor, hi * factor), name=f"{r.name} ×{factor:g}")
-    return Split(sc(split.train), sc(split.val), sc(split.test), split.kind)
-
-
-def fill_missing_demo(split, epochs=2):
-    """The seed's Example 3 pipeline: a dense user × item table with missing ratings filled
-    with 0, then StandardScaler on it. Returns what it does to the training targets and the
-    validation RMSE of a model trained on the filled table."""
-    import pandas as pd
-
-    from .training import train
-
-    tr = split.train
-    table = pd.DataFrame({"user": tr.users, "item": tr.items, "rating": tr.ratings}).pivot(
-        index="user", columns="item", values="rating").reindex(
-        index=range(tr.n_users), columns=range(tr.n_items))
-    missing = float(table.isna().to_numpy().mean())
-    filled = table.fillna(0)                         # the seed's fill: "no rating" becomes 0 stars
-    values = filled.to_numpy()                       # (n_users, n_items)
-    uu, ii = np.nonzero(np.ones_like(values, bool))
-    dense = Ratings(uu, ii, values.ravel(), n_users=tr.n_users, n_items=tr.n_items,
-                    name="zero-filled table")
-    # normalize="zscore" is the seed's StandardScaler on the rating column (of the filled table)
-    h = train(Split(dense, split.val, split.test), epochs=epochs, batch_size=65_536,
-              normalize="zscore", lr=0.02)
-    return {"missing share": missing, "mean of the filled table": float(filled.to_numpy().mean()),
-            "mean of the real ratings": float(tr.ratings.mean()), "val RMSE": h.val_rmse[-1],
-            "train cells": len(dense)}
+        return r.replace(ratings=r.ratings * factor, scale=(lo * factor, hi * factor),
+                         truth=None, name=f"{r.name} ×{factor:g}")
+    return split.map(sc)
 
 
 # -- exercises -----------------------------------------------------------------------------------
 def bucket_rmse_exercise() -> Exercise:
     """Compute the validation RMSE per popularity bucket yourself."""
-    from .metrics import bucket_rmse
-    from .preprocessing import BUCKETS
-
     def check(fn):
         if not callable(fn):
             return False, "pass your function per_bucket_rmse(pred, items, ratings, train_counts)"
@@ -215,15 +293,12 @@ def param_groups_exercise(split=None) -> Exercise:
     """Give SGD two parameter groups so it trains with bias terms."""
     import torch
 
-    def check(make_optimizer):
-        from .panels import notebook_data
-        from .training import TrainConfig, _train
+    from ..model import MF
 
+    def check(make_optimizer):
         if not callable(make_optimizer):
             return False, "pass your function make_optimizer(model) that returns an optimizer"
         s = split or notebook_data()
-        from .model import MF
-
         probe = MF(10, 10, 4)
         opt = make_optimizer(probe)
         if not isinstance(opt, torch.optim.SGD):
@@ -239,9 +314,10 @@ def param_groups_exercise(split=None) -> Exercise:
         bias_lr = max(v for k, v in lr_of.items() if k not in emb)
         if bias_lr >= 1.0:
             return False, f"bias lr {bias_lr:g}: the global bias sees every example, keep it < 1"
-        h = _train_with(s, make_optimizer)
-        if h is None:
-            return False, "training diverged (loss became inf/nan): lower a learning rate"
+        run = train(s, TrainConfig(reg="l2_batch", reg_strength=0.05), make_optimizer=make_optimizer)
+        if not run.ok:
+            return False, f"training diverged ({run.diverged.reason.split(' — ')[0]}): lower a learning rate"
+        h = run.val_rmse[-1]
         if h > 0.75:
             return False, (f"it trains but validation RMSE is {h:.3f}: the embeddings' lr "
                            f"({emb_lr:g}) is too small for SGD on a mean loss — try ~30")
@@ -263,49 +339,20 @@ def param_groups_exercise(split=None) -> Exercise:
                   "    ])"))
 
 
-def _train_with(split, make_optimizer, epochs=15, batch=4096):
-    """A plain loop with the student's optimizer; final val RMSE or None if it diverged."""
-    import torch
-
-    from .model import MF
-
-    tr, va = split.train, split.val
-    mean = float(tr.ratings.mean())
-    m = MF(tr.n_users, tr.n_items, 32, seed=0, global_init=0.0)
-    opt = make_optimizer(m)
-    u, i, r = (torch.as_tensor(x) for x in (tr.users, tr.items, tr.ratings - mean))
-    g = torch.Generator().manual_seed(1)
-    for _ in range(epochs):
-        perm = torch.randperm(len(r), generator=g)
-        for s in range(0, len(r), batch):
-            idx = perm[s:s + batch]
-            pred, p, q = m.forward_parts(u[idx], i[idx])
-            loss = ((pred - r[idx]) ** 2).mean() + 0.05 * ((p * p).sum(1) + (q * q).sum(1)).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if not torch.isfinite(loss):
-                return None
-    with torch.no_grad():
-        p = m(torch.as_tensor(va.users), torch.as_tensor(va.items)).numpy() + mean
-    return float(np.sqrt(np.mean((p - va.ratings) ** 2)))
-
-
 def skewed_catalogue_exercise(tol=0.02) -> Exercise:
     """Choose an optimizer and lr for a heavily skewed catalogue (Zipf 1.5)."""
-    from .panels import OPT_LR, notebook_data, skew_config
-    from .training import train
-
     def check(answer):
         try:
             opt, lr = answer
             lr = float(lr)
         except (TypeError, ValueError):
             return False, "answer a pair like ('adam', 0.01)"
-        if opt not in OPT_LR:
-            return False, f"optimizer must be one of {list(OPT_LR)}"
+        if opt not in OPTIMIZER_SETUPS:
+            return False, f"optimizer must be one of {list(OPTIMIZER_SETUPS)}"
+        if not lr > 0:
+            return False, f"the learning rate must be > 0, got {lr:g}"
         s = notebook_data(item_zipf=1.5)
-        h = train(s, skew_config(opt, lr / OPT_LR[opt]))
+        h = train(s, skew_config(opt, lr))
         if not h.ok:
             return False, f"{opt} at lr {lr:g}: {h.diverged}"
         ref = train(s, skew_config("adam")).val_rmse[-1]  # Adam at its tuned lr

@@ -10,71 +10,25 @@ from __future__ import annotations
 
 import html
 import io
+import math
+import numbers
 import os
 import time
 import traceback
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-__all__ = ["Slider", "Choice", "Toggle", "Panel", "PanelMessage", "PROJECTOR_RC"]
+from .controls import Choice, Slider, Toggle, log_options, make_widget, snap
+from .reproduce import panel_factory, reproduce_line
+
+__all__ = ["Slider", "Choice", "Toggle", "Panel", "PanelMessage", "PROJECTOR_RC", "panel_factory",
+           "log_options"]
 
 
 class PanelMessage(Exception):
     """Raised by a compute function to show a plain-language message instead of a plot."""
-
-
-@dataclass(frozen=True)
-class Slider:
-    """A numeric control. ``log=True`` makes a log-scale slider (min/max are the real values)."""
-
-    name: str
-    min: float
-    max: float
-    value: float
-    step: float | None = None   # linear: value step; log: step in powers of ten
-    log: bool = False
-    integer: bool = False
-    label: str | None = None
-    help: str = ""
-
-    def __post_init__(self):
-        if not self.min < self.max:
-            raise ValueError(f"Slider {self.name!r}: min must be < max, got {self.min}, {self.max}")
-        if self.log and self.min <= 0:
-            raise ValueError(f"Slider {self.name!r}: a log slider needs min > 0, got {self.min}")
-        if not self.min <= self.value <= self.max:
-            raise ValueError(f"Slider {self.name!r}: value {self.value} outside {self.min}..{self.max}")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """A dropdown. ``options``: values, or (label, value) pairs."""
-
-    name: str
-    options: tuple
-    value: Any
-    label: str | None = None
-    help: str = ""
-
-    def pairs(self):
-        return [o if isinstance(o, tuple) else (str(o), o) for o in self.options]
-
-    def __post_init__(self):
-        if self.value not in [v for _, v in self.pairs()]:
-            raise ValueError(f"Choice {self.name!r}: value {self.value!r} not among the options")
-
-
-@dataclass(frozen=True)
-class Toggle:
-    """An on/off checkbox."""
-
-    name: str
-    value: bool = False
-    label: str | None = None
-    help: str = ""
 
 
 # Bigger text and lines for a lecture-hall projector (applied with rc_context, never globally).
@@ -82,40 +36,6 @@ PROJECTOR_RC = {"font.size": 15, "axes.titlesize": 16, "axes.labelsize": 15,
                 "legend.fontsize": 13, "xtick.labelsize": 13, "ytick.labelsize": 13,
                 "lines.linewidth": 3, "lines.markersize": 8}
 NORMAL_RC = {"font.size": 10.5, "axes.titlesize": 12, "axes.labelsize": 11}
-
-
-def _make_widget(ctl):
-    import ipywidgets as w
-
-    style = {"description_width": "initial"}
-    layout = w.Layout(width="auto", min_width="240px")
-    label = ctl.label or ctl.name
-    if isinstance(ctl, Slider):
-        if ctl.log:
-            lo, hi = np.log10(ctl.min), np.log10(ctl.max)
-            wid = w.FloatLogSlider(value=ctl.value, base=10, min=lo, max=hi,
-                                   step=ctl.step or (hi - lo) / 24, description=label,
-                                   readout_format=".3g", continuous_update=False, style=style,
-                                   layout=layout)
-        elif ctl.integer:
-            wid = w.IntSlider(value=int(ctl.value), min=int(ctl.min), max=int(ctl.max),
-                              step=int(ctl.step or 1), description=label,
-                              continuous_update=False, style=style, layout=layout)
-        else:
-            wid = w.FloatSlider(value=ctl.value, min=ctl.min, max=ctl.max,
-                                step=ctl.step or (ctl.max - ctl.min) / 100, description=label,
-                                readout_format=".3g", continuous_update=False, style=style,
-                                layout=layout)
-    elif isinstance(ctl, Choice):
-        wid = w.Dropdown(options=ctl.pairs(), value=ctl.value, description=label, style=style,
-                         layout=layout)
-    elif isinstance(ctl, Toggle):
-        wid = w.Checkbox(value=bool(ctl.value), description=label, indent=False, layout=layout)
-    else:
-        raise TypeError(f"controls must be Slider, Choice or Toggle, got {type(ctl).__name__}")
-    if ctl.help:
-        wid.tooltip = ctl.help
-    return wid
 
 
 class Panel:
@@ -127,9 +47,9 @@ class Panel:
         changes them in place (``pinned`` is the "A" result of an A/B comparison, or None).
     describe: result → one line for the status (what was trained, the finding); optional.
     code: values → one line of code reproducing this panel state (the "copy settings" text).
-    links: values → {control name: {"min"/"max"/"value"/"default": …}} to retarget dependent
-        controls (e.g. a strength slider whose range follows the chosen regularizer; "default"
-        is used only when the current value falls outside the new range).
+    links: values → {control name: {"min"/"max"/"value"/"default"/"disabled": …}} to retarget
+        dependent controls (e.g. a strength slider whose range follows the chosen regularizer;
+        "default" is used only when the current value falls outside the new range).
     projector: bigger fonts and lines. cache_size: results kept by configuration.
     """
 
@@ -147,6 +67,7 @@ class Panel:
         self.projector, self.dpi, self.debug = projector, dpi, debug
         self.cache: OrderedDict = OrderedDict()
         self.cache_size = cache_size
+        self.origin = None            # (factory, its arguments): set by @panel_factory
         self.pinned = None            # (values, result) of "A"
         self.result = None            # the current result ("B" when pinned)
         self.last_seconds = {}        # timings of the last update
@@ -156,7 +77,7 @@ class Panel:
         with self._rc():
             self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
             self.view = make_view(self.fig)
-        self.controls = OrderedDict((n, _make_widget(c)) for n, c in self.specs.items())
+        self.controls = OrderedDict((n, make_widget(c)) for n, c in self.specs.items())
         self.start_values = {n: wid.value for n, wid in self.controls.items()}
         self.title = w.HTML(f"<b style='font-size:1.15em'>{html.escape(title)}</b>" if title else "")
         self.status = w.HTML(layout=w.Layout(width="100%"))
@@ -207,11 +128,34 @@ class Panel:
         """Back to the settings the panel started with (one update, usually from the cache)."""
         return self.set(**self.start_values)
 
+    def reproduce(self, values=None) -> str:
+        """One line of code that rebuilds this panel with these control values."""
+        values = self.values if values is None else values
+        if self.origin is None:
+            return self.code_of(values) if self.code_of is not None else ""
+        return reproduce_line(*self.origin, values)
+
     def _set_widget(self, name, value):
+        """Set one control, refusing values it cannot take (a ValueError naming the control)."""
         wid, spec = self.controls[name], self.specs[name]
         if isinstance(spec, Slider):
-            value = min(max(value, wid.min if not spec.log else 10 ** wid.min),
-                        wid.max if not spec.log else 10 ** wid.max)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                    or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+            if spec.log:
+                wid.value = snap(value, [v for _, v in wid.options])
+                return
+            value = min(max(value, wid.min), wid.max)
+            if spec.integer:
+                value = int(round(value))
+            elif wid.step:  # land on the slider's grid, as the front end would
+                value = round(wid.min + round((value - wid.min) / wid.step) * wid.step, 10)
+        elif isinstance(spec, Choice):
+            allowed = [v for _, v in spec.pairs()]
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        elif not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
         wid.value = value
 
     def _apply_links(self):
@@ -221,13 +165,22 @@ class Panel:
         try:
             for name, change in (self.links(self.values) or {}).items():
                 wid, spec = self.controls[name], self.specs[name]
-                log = isinstance(spec, Slider) and spec.log
-                conv = np.log10 if log else (lambda x: x)
+                if "disabled" in change:
+                    wid.disabled = bool(change["disabled"])
+                if isinstance(spec, Slider) and spec.log and ("min" in change or "max" in change):
+                    lo, hi = change.get("min", spec.min), change.get("max", spec.max)
+                    opts = log_options(lo, hi)
+                    old = wid.value
+                    keep = lo * (1 - 1e-9) <= old <= hi * (1 + 1e-9)
+                    if [v for _, v in wid.options] != opts:
+                        wid.options = [(f"{v:.3g}", v) for v in opts]
+                    wid.value = snap(change.get("value", old if keep else change.get("default", old)), opts)
+                    continue
                 # widen first so that min/max/value never cross while being set
                 if "min" in change:
-                    wid.min = min(wid.min, conv(change["min"]))
+                    wid.min = min(wid.min, change["min"])
                 if "max" in change:
-                    wid.max = max(wid.max, conv(change["max"]))
+                    wid.max = max(wid.max, change["max"])
                 if "value" in change:
                     wid.value = change["value"]
                 elif "default" in change:
@@ -236,11 +189,9 @@ class Panel:
                     if not lo <= wid.value <= hi:
                         wid.value = change["default"]
                 if "min" in change:
-                    wid.min = conv(change["min"])
+                    wid.min = change["min"]
                 if "max" in change:
-                    wid.max = conv(change["max"])
-                if log and "min" in change:
-                    wid.step = (wid.max - wid.min) / 24
+                    wid.max = change["max"]
         finally:
             self._hold = prev
 
@@ -321,8 +272,7 @@ class Panel:
         self.last_seconds = {"compute": t1 - t0, "draw": t2 - t1, "total": t2 - t0,
                              "cached": cached}
         self._write_status(result, msg, cached)
-        if self.code_of is not None:
-            self.copy_box.value = self.code_of(values)
+        self.copy_box.value = self.reproduce(values)
         return result
 
     def png(self) -> bytes:

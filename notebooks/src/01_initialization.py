@@ -38,7 +38,9 @@ import torch
 from torch import nn
 import matplotlib.pyplot as plt
 import mfteach as mf
-from mfteach import lesson01, panels, plots
+from mfteach.lessons import initialization as lesson
+from mfteach.lessons.common import notebook_data
+from mfteach.ui import plots
 SEED = 0  # every experiment below is seeded: rerun a cell, get the same numbers
 
 # %% [markdown]
@@ -47,7 +49,7 @@ SEED = 0  # every experiment below is seeded: rerun a cell, get the same numbers
 # catalogues, and 5% of items are *cold*: they have ratings in validation but none in training.
 
 # %%
-split = panels.notebook_data(cold_items=0.05, seed=SEED)
+split = notebook_data(cold_items=0.05, seed=SEED)
 print(split.train)
 print(split)
 
@@ -152,7 +154,7 @@ for dim in (16, 32, 64):
 # panel exactly — paste it into a cell or share it.
 
 # %%
-panel = panels.init_panel()
+panel = lesson.init_panel()
 panel
 
 # %% [markdown]
@@ -195,7 +197,7 @@ for label, kw in [("N(0,1), 15 epochs", dict(init="default")),
 # %%
 # NBVAL_CHECK_OUTPUT
 import pandas as pd
-table = pd.DataFrame(lesson01.init_comparison(split, **base)).set_index("init")
+table = pd.DataFrame(lesson.init_comparison(split, **base)).set_index("init")
 print(table.to_string())
 
 # %% [markdown]
@@ -221,7 +223,7 @@ for rows in (600, 1_500, 10_000, 1_000_000):
 # Move the embedding dim; switch which scheme marks your tables.
 
 # %%
-std_panel = panels.init_std_panel()
+std_panel = lesson.init_std_panel()
 std_panel
 
 # %% [markdown]
@@ -263,7 +265,7 @@ for label, kw in [("N(0,1)", dict(init="default")), ("N(0,0.01)", dict(init="nor
 # **Exercise 1.** Compute the first RMSE by hand.
 
 # %%
-ex1 = lesson01.first_rmse_exercise(std=0.5, dim=64, rating_var=0.88)
+ex1 = lesson.first_rmse_exercise(std=0.5, dim=64, rating_var=0.88)
 ex1
 
 # %%
@@ -276,7 +278,7 @@ ex1.check(my_answer)
 # 20,000 and 200,000 rows.
 
 # %%
-ex2 = lesson01.size_free_init_exercise(dim=32)
+ex2 = lesson.size_free_init_exercise(dim=32)
 
 def my_init(w):
     ...  # your line here, e.g. torch.nn.init.<something>_(w, ...)
@@ -288,7 +290,7 @@ ex2.check(my_init)
 # the init-std panel to justify it: what would Xavier give each table, and what does that do?
 
 # %%
-ex3 = lesson01.catalogue_init_exercise()
+ex3 = lesson.catalogue_init_exercise()
 
 def big_init(w):
     ...  # your init

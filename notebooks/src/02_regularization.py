@@ -34,8 +34,10 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 import mfteach as mf
-from mfteach import lesson02, panels, plots
-from mfteach.panels import reg_config
+from mfteach.lessons import regularization as lesson
+from mfteach.lessons.common import notebook_data
+from mfteach.lessons.regularization import reg_config
+from mfteach.ui import plots
 SEED = 0
 
 # %% [markdown]
@@ -44,8 +46,8 @@ SEED = 0
 # a long tail — like real catalogues).
 
 # %%
-skewed = panels.notebook_data(seed=SEED)
-uniform = panels.notebook_data(item_zipf=0.0, user_zipf=0.0, seed=SEED)
+skewed = notebook_data(seed=SEED)
+uniform = notebook_data(item_zipf=0.0, user_zipf=0.0, seed=SEED)
 print(skewed.train.name, "|", uniform.train.name)
 
 # %% [markdown]
@@ -74,7 +76,7 @@ with torch.no_grad():
 print(f"validation RMSE: {mf.rmse(val_pred, va.ratings):.3f}")
 print(f"largest |weight| in the item table: {model.item_factors.weight.abs().max().item():.1e}")
 print(f"largest |weight| in the user table: {model.user_factors.weight.abs().max().item():.1e}")
-biases_only = mf.train(skewed, reg_config("adam_wd", 1e-2))
+biases_only = mf.train(skewed, reg_config("adam_weight_decay", 1e-2))
 print(f"a biases-only model (no embeddings at all): {biases_only.val_rmse[-1]:.3f}")
 
 # %% [markdown]
@@ -120,7 +122,7 @@ plt.show()
 # popularity bucket over the epochs.
 
 # %%
-panel = panels.reg_panel()
+panel = lesson.reg_panel()
 panel
 
 # %% [markdown]
@@ -150,8 +152,8 @@ panel
 # %%
 # NBVAL_CHECK_OUTPUT
 for name, data in (("uniform", uniform), ("skewed", skewed)):
-    collapsed = mf.train(data, reg_config("adam_wd", 1e-2))
-    c = lesson02.critical_weight_decay(data, collapsed)
+    collapsed = mf.train(data, reg_config("adam_weight_decay", 1e-2))
+    c = lesson.critical_weight_decay(data, collapsed)
     print(f"{name:8s} σ_max(E) = {c['sigma_max']:.1f}, N = {c['N']:,} → λ* = {c['lambda_star']:.1e}")
 
 # %%
@@ -161,7 +163,7 @@ print("λ        " + "  ".join(f"{l:8.0e}" for l in lams))
 for name, data in (("uniform", uniform), ("skewed", skewed)):
     row = []
     for lam in lams:
-        h = mf.train(data, reg_config("adam_wd", lam, epochs=40))
+        h = mf.train(data, reg_config("adam_weight_decay", lam, epochs=40))
         row.append(np.abs(h.factors()[1]).max())
     print(f"{name:8s} " + "  ".join(f"{m:8.1e}" for m in row) + "   (largest |item weight| after 40 epochs)")
 
@@ -216,12 +218,12 @@ for lam in (0.01, 0.03, 0.1):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-rho = lesson02.norm_popularity_by_regularizer(skewed)
+rho = lesson.norm_popularity_by_regularizer(skewed)
 for reg, v in sorted(rho.items(), key=lambda kv: kv[1]):
     print(f"{reg:9s} Spearman ρ(norm, popularity) = {v:+.2f}")
 
 # %%
-labels = {"none": "none", "adam_wd": "Adam\nweight_decay", "adamw": "AdamW", "l2_batch": "L2 on\nbatch rows",
+labels = {"none": "none", "adam_weight_decay": "Adam\nweight_decay", "adamw": "AdamW", "l2_batch": "L2 on\nbatch rows",
           "l2_all": "L2 on\nall rows", "l1_batch": "L1 on\nbatch rows"}
 order = sorted(rho, key=rho.get)
 fig, ax = plt.subplots(figsize=(9, 4))
@@ -254,7 +256,7 @@ for lam in (0.0, 0.01, 0.03, 0.1, 0.2, 0.5):
 # **Exercise 1 (PyTorch).** Write a training step with the classic MF penalty on the rows in the batch.
 
 # %%
-ex1 = lesson02.penalty_step_exercise()
+ex1 = lesson.penalty_step_exercise()
 ex1
 
 # %%
@@ -268,7 +270,7 @@ ex1.check(train_step)
 # (skewed data, 15 epochs). The panel's U-curve is your friend.
 
 # %%
-ex2 = lesson02.best_strength_exercise("l2_batch")
+ex2 = lesson.best_strength_exercise("l2_batch")
 my_lambda = ...  # a number
 ex2.check(my_lambda)
 
@@ -277,7 +279,7 @@ ex2.check(my_lambda)
 # seen), `"rare"`, `"mid"` or `"popular"`. The check runs the experiment.
 
 # %%
-ex3 = lesson02.first_zeroed_exercise()
+ex3 = lesson.first_zeroed_exercise()
 my_guess = ...  # "cold", "rare", "mid" or "popular"
 ex3.check(my_guess)
 

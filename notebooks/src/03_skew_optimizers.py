@@ -36,10 +36,13 @@ import pandas as pd
 import torch
 import matplotlib.pyplot as plt
 import mfteach as mf
-from mfteach import lesson03, panels, plots
-from mfteach.panels import skew_config
+from mfteach.lessons import article
+from mfteach.lessons import skew as lesson
+from mfteach.lessons.common import notebook_data
+from mfteach.lessons.skew import skew_config
+from mfteach.ui import plots
 SEED = 0
-skewed = panels.notebook_data(seed=SEED)   # item popularity Zipf 1.2, user activity Zipf 0.8
+skewed = notebook_data(seed=SEED)   # item popularity Zipf 1.2, user activity Zipf 0.8
 print(skewed.train)
 
 # %% [markdown]
@@ -50,7 +53,7 @@ print(skewed.train)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-demo = lesson03.fill_missing_demo(skewed)
+demo = article.fill_missing_demo(skewed)
 for k, v in demo.items():
     print(f"{k:26s} {v:,.3f}" if isinstance(v, float) else f"{k:26s} {v:,}")
 
@@ -63,11 +66,11 @@ for k, v in demo.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-uniform = panels.notebook_data(item_zipf=0.0, user_zipf=0.0, seed=SEED)
+uniform = notebook_data(item_zipf=0.0, user_zipf=0.0, seed=SEED)
 pop_higher = mf.random_split(mf.synthetic(item_zipf=1.2, user_zipf=0.8, popularity_rating_effect=0.3,
                                           seed=SEED), seed=SEED)
-labels = {"none": "raw ratings", "center": "centred", "zscore": "z-scored (StandardScaler)",
-          "biases": "centred + user/item biases"}
+labels = {"raw_no_biases": "raw ratings", "center_no_biases": "centred",
+          "zscore_no_biases": "z-scored (StandardScaler)", "center_biases": "centred + user/item biases"}
 rows = {}
 for name, data in (("uniform", uniform), ("skewed", skewed), ("popular rated higher", pop_higher)):
     rows[name] = {labels[n]: round(mf.train(data, skew_config("adam", normalization=n)).val_rmse[-1], 3)
@@ -82,8 +85,8 @@ print(pd.DataFrame(rows).to_string())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-x10 = lesson03.scaled(skewed, 10)
-for norm in ("center", "zscore"):
+x10 = lesson.scaled(skewed, 10)
+for norm in ("center_no_biases", "zscore_no_biases"):
     h = mf.train(x10, skew_config("sgd", normalization=norm))
     print(f"SGD, ×10 ratings, {labels[norm]:26s}: " + (str(h.diverged) if h.diverged else f"val {h.val_rmse[-1]:.2f} (= {h.val_rmse[-1] / 10:.3f} on 1–5)"))
 
@@ -94,7 +97,7 @@ for norm in ("center", "zscore"):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sweep = pd.DataFrame(lesson03.skew_sweep()).set_index("zipf")
+sweep = pd.DataFrame(lesson.skew_sweep()).set_index("zipf")
 print(sweep.round(3).to_string())
 
 # %%
@@ -129,7 +132,7 @@ plt.show()
 # recovery of the true factors per bucket. Bottom: item norm vs popularity; training curves.
 
 # %%
-panel = panels.skew_panel()
+panel = lesson.skew_panel()
 panel
 
 # %% [markdown]
@@ -149,7 +152,7 @@ panel
 # (~8 s); progress is printed as it goes.
 
 # %%
-lr_sweep = lesson03.optimizer_lr_sweep(skewed)
+lr_sweep = lesson.optimizer_lr_sweep(skewed)
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -196,7 +199,7 @@ print(f"embeddings lr 30, biases lr 0.5 (two parameter groups): val {two.val_rms
 
 # %%
 # NBVAL_CHECK_OUTPUT
-ghost = {opt: lesson03.ghost_updates(opt) for opt in ("sgd", "adam", "sparse_adam")}
+ghost = {opt: lesson.ghost_updates(opt) for opt in ("sgd", "adam", "sparse_adam")}
 for opt, d in ghost.items():
     print(f"{opt:12s} distance moved after step 1: {d[0]:.3f}, after 60 steps: {d[-1]:.3f}")
 
@@ -217,7 +220,7 @@ plt.show()
 # Timings: add never-rated rows to the item table.
 
 # %%
-timing = lesson03.optimizer_timing(skewed, extras=(0, 100_000, 300_000))
+timing = lesson.optimizer_timing(skewed, extras=(0, 100_000, 300_000))
 for extra, t in timing.items():
     print(f"+{extra:>7,} item rows: dense Adam {t['adam']:.2f} s, SparseAdam {t['sparse_adam']:.2f} s (3 epochs)")
 
@@ -226,7 +229,7 @@ for extra, t in timing.items():
 # **Exercise 1.** Compute the RMSE per popularity bucket yourself.
 
 # %%
-ex1 = lesson03.bucket_rmse_exercise()
+ex1 = lesson.bucket_rmse_exercise()
 
 def per_bucket_rmse(pred, items, ratings, train_counts):
     ...  # return {"cold": ..., "rare": ..., "mid": ..., "popular": ...}
@@ -237,7 +240,7 @@ ex1.check(per_bucket_rmse)
 # **Exercise 2 (PyTorch).** Make SGD train *with* bias terms: two parameter groups.
 
 # %%
-ex2 = lesson03.param_groups_exercise()
+ex2 = lesson.param_groups_exercise()
 
 def make_optimizer(model):
     ...  # return torch.optim.SGD([...])
@@ -249,7 +252,7 @@ ex2.check(make_optimizer)
 # get within 0.02 of tuned Adam, and defend the choice in one sentence.
 
 # %%
-ex3 = lesson03.skewed_catalogue_exercise()
+ex3 = lesson.skewed_catalogue_exercise()
 my_choice = ...  # e.g. ("adam", 0.01)
 ex3.check(my_choice)
 
@@ -269,7 +272,7 @@ print(f"{(counts == 0).mean():.0%} of movies have no training rating, {((counts 
 # %%
 # NBVAL_CHECK_OUTPUT
 res = {}
-for norm in ("center", "biases"):
+for norm in ("center_no_biases", "center_biases"):
     h = mf.train(real, skew_config("adam", normalization=norm))
     res[labels[norm]] = mf.bucket_rmse(h.predict(real.val.users, real.val.items), real.val, h.train_item_counts)
 for name, r in res.items():

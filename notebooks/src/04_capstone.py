@@ -33,16 +33,17 @@ if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
 import numpy as np
 import matplotlib.pyplot as plt
 import mfteach as mf
-from mfteach import lesson04, panels, plots
+from mfteach.lessons import capstone as lesson
+from mfteach.ui import plots
 LEVEL = "medium"   # "easy", "medium" or "hard"
 
 # %% [markdown]
 # ## 1. The job, as you received it
 
 # %%
-broken = lesson04.broken_settings(LEVEL)
-split = lesson04.capstone_data(LEVEL)
-print(lesson04.SCRIPT.format(settings="{\n    " + ",\n    ".join(f"{k!r}: {v!r}" for k, v in broken.items()) + ",\n}"))
+broken = lesson.broken_settings(LEVEL)
+split = lesson.capstone_data(LEVEL)
+print(lesson.SCRIPT.format(settings="{\n    " + ",\n    ".join(f"{k!r}: {v!r}" for k, v in broken.items()) + ",\n}"))
 
 # %% [markdown]
 # **Predict first.** Read the settings. Which ones worry you, and what would each do to the
@@ -50,7 +51,7 @@ print(lesson04.SCRIPT.format(settings="{\n    " + ",\n    ".join(f"{k!r}: {v!r}"
 
 # %%
 # NBVAL_CHECK_OUTPUT
-history = lesson04.run_job(split, broken)
+history = lesson.run_job(split, broken)
 print("train RMSE per epoch:", " ".join(f"{v:.2f}" for v in history.train_rmse[::3]))
 print(f"val RMSE {history.val_rmse[-1]:.3f}  (predicting the mean would give {mf.baseline_rmse(split.train, split.val):.3f})")
 
@@ -66,7 +67,7 @@ print(f"val RMSE {history.val_rmse[-1]:.3f}  (predicting the mean would give {mf
 #   an average user (notebook 03).
 
 # %%
-for finding in mf.diagnose(history.model, split, history):
+for finding in mf.diagnose(history, split):
     print(finding, end="\n\n")
 
 # %% [markdown]
@@ -76,7 +77,7 @@ for finding in mf.diagnose(history.model, split, history):
 # time — in different orders — and watch which plot each one changes. **Pin as A** to compare.
 
 # %%
-board = panels.capstone_panel(LEVEL)
+board = lesson.capstone_panel(LEVEL)
 board
 
 # %% [markdown]
@@ -93,7 +94,7 @@ board
 # there), `.hint()` for a nudge and `.solution()` if you are stuck.
 
 # %%
-faults = lesson04.fault_exercises(LEVEL, split)
+faults = lesson.fault_exercises(LEVEL, split)
 for name, ex in faults.items():
     print(f"- {name}: {ex.prompt}")
 
@@ -114,7 +115,7 @@ for name, ex in faults.items():
 
 # %%
 if "evaluation" in faults:
-    mine = lesson04.run_job(split, fixed)
+    mine = lesson.run_job(split, fixed)
     rare_rmse = ...  # mf.bucket_rmse(mine.predict(split.val.users, split.val.items), split.val, mine.train_item_counts[:split.train.n_items])["buckets"]["rare"]["rmse"]
     print(faults["evaluation"].check((fixed, rare_rmse)))
 
@@ -129,9 +130,9 @@ faults[next(iter(faults))].hint()  # hints for the first fault; call again for m
 
 # %%
 # NBVAL_CHECK_OUTPUT
-runs = {"broken": history, "yours": lesson04.run_job(split, fixed),
-        "reference": lesson04.run_job(split, lesson04.REFERENCE)}
-board_table = lesson04.scoreboard(split, runs)
+runs = {"broken": history, "yours": lesson.run_job(split, fixed),
+        "reference": lesson.run_job(split, lesson.REFERENCE)}
+board_table = lesson.scoreboard(split, runs)
 print(board_table.drop(columns="diverged").round(3).to_string())
 
 # %%
@@ -156,8 +157,8 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 real = mf.random_split(mf.load_movielens_small(), seed=0)
-for name, settings in (("broken", broken), ("reference", lesson04.REFERENCE)):
-    h = lesson04.run_job(real, settings)
+for name, settings in (("broken", broken), ("reference", lesson.REFERENCE)):
+    h = lesson.run_job(real, settings)
     b = mf.bucket_rmse(h.predict(real.val.users, real.val.items), real.val, h.train_item_counts[:real.train.n_items])
     print(f"{name:9s} overall {b['overall']:.3f}; rare items {b['buckets']['rare']['rmse']:.3f}; "
           f"popular items {b['buckets']['popular']['rmse']:.3f}")
@@ -177,7 +178,7 @@ for name, settings in (("broken", broken), ("reference", lesson04.REFERENCE)):
 # - [ ] **Optimizer:** tuned lr; with SGD, separate learning rates for embeddings and biases.
 # - [ ] **After training:** spectrum not collapsed; norms not just tracking popularity; no huge
 #       rows frozen at init (cold items).
-# - [ ] **Reporting:** overall *and* per popularity bucket; `mf.diagnose(model, split, history)`
+# - [ ] **Reporting:** overall *and* per popularity bucket; `mf.diagnose(history, split)`
 #       finds nothing alarming.
 #
 # Congratulations — that is the whole course. Try the `"hard"` level, or run the checklist on your

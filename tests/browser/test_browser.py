@@ -33,7 +33,7 @@ def panels_in(name: str) -> list[str]:
     found = []
     for c in nb["cells"]:
         if c["cell_type"] == "code":
-            found += re.findall(r"panels\.(\w+_panel)\(", "".join(c["source"]))
+            found += re.findall(r"lesson\.(\w+_panel)\(", "".join(c["source"]))
     return found
 
 

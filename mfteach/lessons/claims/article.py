@@ -1,0 +1,1 @@
+"""Claims of article (registered by the lesson's claims work)."""

@@ -1,0 +1,1 @@
+"""Claims of capstone (registered by the lesson's claims work)."""

@@ -1,0 +1,1 @@
+"""Claims of regularization (registered by the lesson's claims work)."""

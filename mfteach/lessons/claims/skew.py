@@ -1,0 +1,1 @@
+"""Claims of skew (registered by the lesson's claims work)."""
