@@ -54,6 +54,8 @@ class History:
     train_user_counts: np.ndarray | None = field(default=None, repr=False)
     global_init: float = 0.0                            # start value of the global bias
     n_val: int | None = None                            # validation ratings (None: not recorded)
+    last_sane_epoch: int | None = None                  # after a divergence: the epoch the model
+                                                        # was reset to (its predictions are that)
 
     @property
     def has_val(self) -> bool:
@@ -80,7 +82,8 @@ class History:
         return self.diverged is None
 
     def predict(self, users, items) -> np.ndarray:
-        """Predictions on the rating scale (normalisation undone), shape (n,)."""
+        """Predictions on the rating scale (normalisation undone), shape (n,); after a divergence,
+        those of the last sane epoch (``last_sane_epoch``)."""
         m = self.model
         dev = next(m.parameters()).device
         with torch.no_grad():

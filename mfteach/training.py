@@ -223,7 +223,8 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
         tabs = (P.detach().cpu().numpy().copy(), Q.detach().cpu().numpy().copy())
         if epoch in keep:
             h.tables[epoch] = tabs
-        last_good[0] = (epoch, tabs)  # so a diverged run still shows its last sane tables
+        # so a diverged run still shows (and predicts with) its last sane state
+        last_good[0] = (epoch, tabs, [b.detach().clone() for b in model.bias_parameters()])
         h.seconds.append(time.perf_counter() - t0)
 
     last_good = [None]
@@ -264,7 +265,16 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
             h.diverged = divergence(cfg, epoch, h.steps, why, custom)
             break
         record(epoch, gnorm, errors)
-    if h.diverged:
-        epoch, tabs = last_good[0]
+    if h.diverged:  # the model goes back to its last sane epoch: predictions stay meaningful
+        epoch, tabs, biases = last_good[0]
         h.tables[epoch] = tabs
+        with torch.no_grad():
+            for w, t in zip(factors, tabs):
+                w.copy_(torch.as_tensor(t, device=w.device))
+            for b, saved in zip(model.bias_parameters(), biases):
+                b.copy_(saved)
+        h.last_sane_epoch = epoch
+    # A History keeps the model for predictions, not its gradients (as big as the tables).
+    for p in model.parameters():
+        p.grad = None
     return h

@@ -47,7 +47,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_repository_address_lives_in_one_place():
     """Badges and install cells all use repo_url.txt's address (set it with tools/set_repo_url.py)."""
-    url = (ROOT / "repo_url.txt").read_text().strip()
+    url = (ROOT / "repo_url.txt").read_text().split()[0]
     path = url.split("github.com/", 1)[1]
     for f in [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.ipynb"))]:
         text = f.read_text()
@@ -73,3 +73,37 @@ def test_notebooks_have_the_required_parts():
         assert not errors, nb_path.name
         stderr = [o for c in code for o in c.get("outputs", []) if o.get("name") == "stderr"]
         assert not stderr, (nb_path.name, stderr[:1])
+
+
+def test_setup_cells_never_install_from_a_placeholder_or_a_branch():
+    """The setup cell pip-installs only a pinned reference of a real address; while
+    repo_url.txt holds a placeholder (or no reference) it installs nothing and says how."""
+    import json
+
+    words = (ROOT / "repo_url.txt").read_text().split()
+    pinned = "YOUR-ORG" not in words[0] and len(words) > 1
+    for nb_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb_path.read_text())["cells"]
+        setup = next("".join(c["source"]) for c in cells
+                     if c["cell_type"] == "code" and "find_spec(\"mfteach\")" in "".join(c["source"]))
+        assert "YOUR-ORG" not in setup and "git+https" not in setup.replace("INSTALL", ""), nb_path.name
+        m = re.search(r'INSTALL = "([^"]*)"', setup)
+        assert m, f"{nb_path.name}: no INSTALL line in the setup cell"
+        if pinned:
+            assert m.group(1).endswith("@" + words[1]), (nb_path.name, m.group(1))
+        else:
+            assert m.group(1) == "", (nb_path.name, m.group(1))
+            assert "pip install" in setup, nb_path.name  # it says how to install
+
+
+def test_install_spec_is_pinned_or_empty(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import build_notebooks
+
+    monkeypatch.setattr(build_notebooks, "ROOT", tmp_path)
+    (tmp_path / "repo_url.txt").write_text("https://github.com/YOUR-ORG/mfteach\n")
+    assert build_notebooks.install_spec() == ""
+    (tmp_path / "repo_url.txt").write_text("https://github.com/acme/mfteach\n")
+    assert build_notebooks.install_spec() == ""          # an address with no pinned reference
+    (tmp_path / "repo_url.txt").write_text("https://github.com/acme/mfteach\nv0.1.0\n")
+    assert build_notebooks.install_spec() == "mfteach[data] @ git+https://github.com/acme/mfteach@v0.1.0"

@@ -293,3 +293,23 @@ def test_bad_settings_are_refused_with_the_control_named(tiny_data):
         regularization.reg_panel(reg="adam_weight_decay", reg_strength=0.5)
     with pytest.raises(ValueError, match="has no fault"):
         capstone.capstone_panel("easy", padding=False)
+
+
+def test_result_cache_is_bounded_by_bytes_and_count():
+    from mfteach.ui.cache import ResultCache, nbytes
+
+    cache = ResultCache(max_items=10, max_bytes=3 * 8_000_000)
+    for k in range(6):
+        cache.put(k, {"table": np.zeros(1_000_000)})   # 8 MB each
+    assert len(cache) == 3 and cache.bytes <= 3 * 8_000_000
+    assert 5 in cache and 0 not in cache               # the oldest went first
+    small = ResultCache(max_items=2)
+    for k in range(4):
+        small.put(k, [np.zeros(3)])
+    assert len(small) == 2 and nbytes({"a": np.zeros(3), "b": [np.zeros(2)]}) == 40
+
+
+def test_a_cached_run_keeps_no_gradients(tiny_data):
+    p = initialization.init_panel()
+    model = p.result.history.model
+    assert all(w.grad is None for w in model.parameters())

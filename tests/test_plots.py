@@ -46,7 +46,7 @@ def test_norm_plots_and_scatter(runs):
     assert any(len(l.get_xdata()) == 7 for l in nb.lines.values()) and labelled(nb.ax)
     sc = plots.plot_norm_vs_popularity(a, ax())
     assert sc.points.get_offsets().shape == (a.item_norms[0].shape[0], 2)
-    assert "Spearman" in sc.ax.get_title()
+    assert "ρ = " in sc.ax.get_title()
 
 
 def test_norm_scatter_thins_only_unrated_rows_and_says_so():
@@ -124,3 +124,23 @@ def test_library_does_not_touch_rcparams_or_pyplot(runs):
     initialization.init_std_panel()
     assert dict(matplotlib.rcParams) == before
     assert len(plt.get_fignums()) == n_figs
+
+
+def test_a_collapsed_spectrum_is_shown_as_a_collapse():
+    """All-but-zero embeddings must not autoscale into a healthy-looking spectrum at 1e-7."""
+    rng = np.random.default_rng(0)
+    sp = plots.plot_spectrum(rng.normal(size=(50, 8)) * 1e-8, rng.normal(size=(60, 8)) * 1e-8, ax())
+    assert sp.ax.get_ylim()[0] >= 1e-3 and "collapsed" in sp.note.get_text()
+    sp.update(rng.normal(size=(50, 8)), rng.normal(size=(60, 8)))
+    assert sp.note.get_text() == "" and sp.ax.get_ylim()[1] > 1
+
+
+def test_bucket_bars_never_print_nan():
+    res = {"overall": 0.9, "per_item": 0.95,
+           "buckets": {"cold": {"rmse": float("nan"), "ratings": 0, "items": 0},
+                       "rare": {"rmse": float("nan"), "ratings": 5, "items": 2},
+                       "mid": {"rmse": 0.8, "ratings": 50, "items": 9},
+                       "popular": {"rmse": 0.7, "ratings": 500, "items": 3}}}
+    bars = plots.plot_bucket_rmse(res, ax())
+    texts = [t.get_text() for t in bars.labels]
+    assert not any("nan" in t.lower() for t in texts), texts

@@ -6,9 +6,10 @@
 Sources live in notebooks/src/NN_name.py in the "percent" format: a line `# %%` starts a code
 cell, `# %% [markdown]` a Markdown cell (its lines start with "# "). Building writes
 notebooks/NN_name.ipynb, executes it in a fresh kernel (outputs saved, so GitHub and nbviewer
-show the plots), reports the run time, and fails on any error. {REPO_URL} and {REPO_PATH}
-(OWNER/NAME) in a source are replaced from repo_url.txt — the one place to set when the project
-is published (then rebuild, or run tools/set_repo_url.py).
+show the plots), reports the run time, and fails on any error. {REPO_URL}, {REPO_PATH}
+(OWNER/NAME) and {INSTALL_SPEC} (the pinned pip reference, or "" while there is none) in a source
+are replaced from repo_url.txt — the one place to set when the project is published (then
+rebuild, or run tools/set_repo_url.py).
 """
 from __future__ import annotations
 
@@ -25,7 +26,18 @@ SRC = ROOT / "notebooks" / "src"
 
 
 def repo_url() -> str:
-    return (ROOT / "repo_url.txt").read_text().strip()
+    return (ROOT / "repo_url.txt").read_text().split()[0].strip()
+
+
+def install_spec() -> str:
+    """What a notebook's setup cell may pip-install: the public address at a pinned reference
+    (tag or commit, repo_url.txt's second line) — or "" while the address is a placeholder or
+    unpinned, so that no notebook ever installs code from an address anyone could register."""
+    words = (ROOT / "repo_url.txt").read_text().split()
+    url, ref = words[0], (words[1] if len(words) > 1 else "")
+    if "YOUR-ORG" in url or not ref:
+        return ""
+    return f"mfteach[data] @ git+{url}@{ref}"
 
 
 def parse(text: str) -> nbformat.NotebookNode:
@@ -44,6 +56,7 @@ def parse(text: str) -> nbformat.NotebookNode:
 
     url = repo_url()
     path = url.split("github.com/", 1)[-1].rstrip("/")  # OWNER/NAME for Colab and Binder links
+    text = text.replace("{INSTALL_SPEC}", install_spec())
     for line in text.replace("{REPO_URL}", url).replace("{REPO_PATH}", path).splitlines():
         m = re.match(r"# %%\s*(\[markdown\])?", line)
         if m and line.startswith("# %%"):

@@ -43,19 +43,20 @@ class BucketBars(_Plot):
             bar.set_height(0 if not np.isfinite(v) else v)
             n = result["buckets"][b]["ratings"]
             t.set_position((t.get_position()[0], 0 if not np.isfinite(v) else v))
-            t.set_text("no ratings" if n == 0 else f"{v:.2f}\n(n={n})")
+            t.set_text("no ratings" if n == 0 else "no finite\nprediction" if not np.isfinite(v)
+                       else f"{v:.2f}\n(n={n})")
         self.overall.set_ydata([result["overall"]] * 2)
         self.per_item.set_ydata([result["per_item"]] * 2)
         top = _finite(vals + [result["overall"], result["per_item"]])
         if pinned is not None:
             pv = [pinned["buckets"][b]["rmse"] for b in BUCKETS]
-            self.pin_marks.set_data(np.arange(len(BUCKETS)), pv)
+            self.pin_marks.set_data(np.arange(len(BUCKETS)), np.where(np.isfinite(pv), pv, np.nan))
             self.pin_marks.set_label("A")
             top = np.concatenate([top, _finite(pv)])
         else:
             self.pin_marks.set_data([], [])
             self.pin_marks.set_label("_A")
-        self.ax.set_ylim(0, (top.max() if len(top) else 1) * 1.5)  # room for labels and legend
+        self.ax.set_ylim(0, (top.max() if len(top) else 1) * 1.9)  # room for labels and legend
         self.ax.legend(fontsize="small", loc="upper right")
         return self.artists
 
@@ -75,7 +76,11 @@ class RecoveryBars(_Plot):
         self.bars = self.ax.bar(x, np.zeros(len(x)), color=[BUCKET_COLORS[b] for b in BUCKETS],
                                 edgecolor="black", width=0.6)
         self.overall = self.ax.axhline(np.nan, color=COLORS["black"], lw=2, label="all items")
-        self._keep(*self.bars, self.overall)
+        # a bucket with no items (or too few to fit) says so: a zero-height bar would read "R² 0"
+        self.labels = [self.ax.text(i, 0.02, "", ha="center", va="bottom", fontsize="small",
+                                    zorder=4, bbox=dict(facecolor="white", alpha=0.85,
+                                                        edgecolor="none", pad=1)) for i in x]
+        self._keep(*self.bars, self.overall, *self.labels)
         self.ax.set_xticks(x, [f"{b}\n{r}" for b, r in zip(BUCKETS, ("0", "1–5", "6–100", ">100"))])
         self.ax.set_xlabel("item popularity bucket (training ratings)")
         self.ax.set_ylabel("R² (1 = perfect, 0 = nothing)")
@@ -87,9 +92,10 @@ class RecoveryBars(_Plot):
     def update(self, r2):
         """r2: a ``recovery_r2`` dict computed with popularity buckets as groups."""
         self._clear_message()
-        for k, bar in enumerate(self.bars):
+        for k, (bar, t) in enumerate(zip(self.bars, self.labels)):
             v = r2["groups"].get(k, np.nan)
             bar.set_height(max(v, -0.1) if np.isfinite(v) else 0)
+            t.set_text("" if np.isfinite(v) else "no items\nto measure")
         self.overall.set_ydata([r2["overall"]] * 2)
         return self.artists
 

@@ -70,14 +70,17 @@ class RmseCurves(_Plot):
                        + [v for v in (mean_rmse, truth_rmse) if v is not None])
         n_ep = max(len(ep), len(pinned.epochs) if pinned is not None else 0)
         self.ax.set_xlim(-0.3, max(n_ep - 1, 1) + 0.3)
-        if len(vals):
+        if len(vals):  # the data fills the lower ~60%: the legend sits above it, never on it
             lo, hi = vals.min(), vals.max()
             if self.ax.get_yscale() == "log":
-                self.ax.set_ylim(max(lo, 1e-3) / 1.15, hi * 1.15)
+                lo, hi = max(lo, 1e-3) / 1.15, hi * 1.15
+                self.ax.set_ylim(lo, lo * (hi / lo) ** (1 / 0.6))
             else:
                 pad = 0.05 * (hi - lo) + 1e-3
-                self.ax.set_ylim(max(0, lo - pad), hi + pad)
-        self.ax.legend(loc="best", fontsize="small", framealpha=0.8)
+                lo, hi = max(0, lo - pad), hi + pad
+                self.ax.set_ylim(lo, lo + (hi - lo) / 0.6)
+        self.ax.legend(loc="upper center", ncol=2, fontsize="small", framealpha=0.8,
+                       columnspacing=1.0, handlelength=1.8)
         return self.artists
 
 
@@ -122,9 +125,12 @@ class InitStdVsRows(_Plot):
         ys = [init_std(plot_scheme, n, dim, std=std) for n in (n_users, n_items)]
         self.marks.set_data([n_users, n_items], ys)
         self.marks.set_label(f"your tables ({plot_scheme})")
-        for t, n, y, who in zip(self.mark_text, (n_users, n_items), ys, ("users", "items")):
+        for k, (t, n, y, who) in enumerate(zip(self.mark_text, (n_users, n_items), ys,
+                                               ("users", "items"))):
             t.xy = (n, y)
             t.set_text(f"{who}: {n:,} rows → {y:.3g}")
+            # the two labels sit apart (users above its point, items below) so they never collide
+            t.set_position((6, 6) if k == 0 else (6, -16))
         self.ax.set_xlim(1, 1.2e6)
         self.ax.set_ylim(5e-4, 3)
         self.ax.legend(fontsize="small", loc="lower left", title=f"dim = {dim}",
@@ -167,7 +173,7 @@ class PredictionHistogram(_Plot):
         self.ax.set_ylim(0, max(counts.max(), 1) * 1.1)
         inside = float(np.mean((p >= self.scale[0]) & (p <= self.scale[1]))) if len(p) else 0.0
         self.steps.set_label("predictions (end bins: clipped tails)")
-        self.ax.set_title(title or f"Predictions before training: {inside:.0%} inside "
+        self.ax.set_title(title or f"Predictions at init: {inside:.0%} inside "
                                    f"{self.scale[0]:g}–{self.scale[1]:g}")
         self.ax.legend(fontsize="small", loc="upper right")
         return self.artists
@@ -225,9 +231,10 @@ class SweepCurve(_Plot):
                      + ([current[1]] if current else []) + ([mean_rmse] if mean_rmse else []))
         if len(xs):
             self.ax.set_xlim(xs.min() / 1.5, xs.max() * 1.5)
-        if len(ys):
-            self.ax.set_ylim(max(0, ys.min() - 0.05), ys.max() + 0.05)
-        self.ax.legend(fontsize="small", loc="best", framealpha=0.8)
+        if len(ys):  # headroom on top: the legend sits above the curves, never on them
+            lo, hi = max(0, ys.min() - 0.05), ys.max() + 0.02
+            self.ax.set_ylim(lo, hi + 0.75 * (hi - lo))
+        self.ax.legend(fontsize="small", loc="upper center", ncol=2, framealpha=0.8)
         return self.artists
 
 

@@ -99,9 +99,9 @@ class NormsByBucket(_Plot):
                 line.set_data([], [])
                 line.set_label(f"_{name}")
         self.ax.set_xlim(-0.3, max(len(history.epochs) - 1, 1) + 0.3)
-        self.ax.set_ylim(0, top * 1.1 + 1e-6)
+        self.ax.set_ylim(0, top * 1.6 + 1e-6)  # headroom: the legend sits above the curves
         self.ax.legend(fontsize="small", title="bucket (train ratings: 0 / 1–5 / 6–100 / >100)",
-                       title_fontsize="x-small")
+                       title_fontsize="x-small", loc="upper right", ncol=2)
         return self.artists
 
 
@@ -143,10 +143,14 @@ class NormVsPopularity(_Plot):
         if label != self.points.get_label():  # the legend copies labels: rebuild it on change
             self.points.set_label(label)
             self.ax.legend(fontsize="small", loc="upper left")
-        self.ax.set_title(f"Item norm vs popularity (Spearman ρ = {rho:.2f})")
+        # A correlation of norms that are all ~0 ranks rounding noise: do not show it as a finding.
+        if not np.isfinite(rho) or not np.nanmax(now, initial=0.0) > 1e-3:
+            self.ax.set_title("Item norm vs popularity (every norm ≈ 0)")
+        else:
+            self.ax.set_title(f"Item norm vs popularity (ρ = {rho:.2f})")
         ys = _finite(np.concatenate([now, first]))
         self.ax.set_xlim(-0.2, max(c.max(), 1) * 1.5)
-        self.ax.set_ylim(0, (ys.max() if len(ys) else 1) * 1.08 + 1e-6)
+        self.ax.set_ylim(0, (ys.max() if len(ys) else 1) * 1.35 + 1e-6)  # room for the legend
         return self.artists
 
 
@@ -170,13 +174,20 @@ def plot_norm_vs_popularity(history, ax=None):
 class Spectrum(_Plot):
     """Singular values of the learned rating matrix P Qᵀ, true rank marked."""
 
+    FLOOR = 1e-2  # singular values below this are "collapsed" (healthy ones here are ≫ 1)
+
     def __init__(self, ax=None, *, true_rank=None, n=12, log=True,
                  title="Singular values of the learned rating matrix"):
         super().__init__(ax)
         self.n = n
         self.line, = self.ax.plot([], [], "o-", color=COLORS["blue"], lw=2, label="learned")
         self.pin_line, = self.ax.plot([], [], "s", color=COLORS["purple"], **GHOST, label="_A")
-        self._keep(self.line, self.pin_line)
+        # values below the floor (a collapse) sit on the floor as ▼, with a note saying so
+        self.below, = self.ax.plot([], [], "v", color=COLORS["vermillion"], ms=9, label="_below")
+        self.note = self.ax.text(0.97, 0.95, "", transform=self.ax.transAxes, ha="right", va="top",
+                                 fontsize="small", color=COLORS["vermillion"],
+                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"))
+        self._keep(self.line, self.pin_line, self.below, self.note)
         if true_rank:
             self._keep(self.ax.axvline(true_rank + 0.5, color=COLORS["green"], ls="--", lw=1.5,
                                        label=f"true rank = {true_rank}"))
@@ -203,11 +214,22 @@ class Spectrum(_Plot):
             self.pin_line.set_label("_A")
         v = _finite(vals)
         self.ax.set_xlim(0.5, self.n + 0.5)
+        small = np.flatnonzero(~(s >= self.FLOOR))
+        self.below.set_data(small + 1, np.full(len(small), self.FLOOR))
+        self.note.set_text("" if not len(small) else
+                           ("all" if len(small) == len(s) else f"{len(small)} of {len(s)}")
+                           + f" values < {self.FLOOR:g} (▼): collapsed to ~0")
         if self.ax.get_yscale() == "log":
-            pos = v[v > 0]
-            lo = max(pos.min() / 3, pos.max() * 1e-6) if len(pos) else 1e-3
-            hi = pos.max() * 3 if len(pos) else 1
+            # Never autoscale down to a collapse (it would look like a healthy spectrum at 1e-7):
+            # the axis starts at a fixed floor and spans at most five decades above it.
+            pos = v[v >= self.FLOOR]
+            hi = max(pos.max() * 3 if len(pos) else 15.0, 15.0)  # not on a decade: its label
+                                                                   # would sit on the title
+            lo = max(self.FLOOR * 0.7, hi * 1e-5, (pos.min() / 3) if len(pos) else 0)
             self.ax.set_ylim(lo, hi)
+            decades = np.log10(hi / lo)
+            from matplotlib.ticker import LogLocator
+            self.ax.yaxis.set_major_locator(LogLocator(subs=(1.0,) if decades > 3 else (1.0, 2.0, 5.0)))
         else:
             self.ax.set_ylim(0, (v.max() if len(v) else 1) * 1.1 + 1e-9)
         self.ax.legend(fontsize="small")

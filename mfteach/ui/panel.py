@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from .controls import Choice, Slider, Toggle, log_options, make_widget, snap
+from .cache import ResultCache
 from .reproduce import panel_factory, reproduce_line
 
 __all__ = ["Slider", "Choice", "Toggle", "Panel", "PanelMessage", "PROJECTOR_RC", "panel_factory",
@@ -35,6 +36,7 @@ class PanelMessage(Exception):
 PROJECTOR_RC = {"font.size": 15, "axes.titlesize": 16, "axes.labelsize": 15,
                 "legend.fontsize": 13, "xtick.labelsize": 13, "ytick.labelsize": 13,
                 "lines.linewidth": 3, "lines.markersize": 8}
+PROJECTOR_HEIGHT = 1.35
 NORMAL_RC = {"font.size": 10.5, "axes.titlesize": 12, "axes.labelsize": 11}
 
 
@@ -50,13 +52,14 @@ class Panel:
     links: values → {control name: {"min"/"max"/"value"/"default"/"disabled": …}} to retarget
         dependent controls (e.g. a strength slider whose range follows the chosen regularizer;
         "default" is used only when the current value falls outside the new range).
-    projector: bigger fonts and lines. cache_size: results kept by configuration.
+    projector: bigger fonts and lines. cache_size / cache_bytes: results kept by configuration
+        (the least recently used go first; the pinned "A" result is kept apart).
     """
 
     def __init__(self, controls, compute: Callable, make_view: Callable, *, title="",
                  describe: Callable | None = None, code: Callable | None = None,
                  links: Callable | None = None, figsize=(11, 6.5), dpi=80, projector=False,
-                 cache_size=64, debug=False):
+                 cache_size=64, cache_bytes=256 * 2**20, debug=False):
         import ipywidgets as w
         from matplotlib.figure import Figure
 
@@ -65,8 +68,7 @@ class Panel:
         # A teacher can make every panel projector-sized at once: MFTEACH_PROJECTOR=1.
         projector = projector or os.environ.get("MFTEACH_PROJECTOR", "") not in ("", "0")
         self.projector, self.dpi, self.debug = projector, dpi, debug
-        self.cache: OrderedDict = OrderedDict()
-        self.cache_size = cache_size
+        self.cache = ResultCache(cache_size, cache_bytes)
         self.origin = None            # (factory, its arguments): set by @panel_factory
         self.pinned = None            # (values, result) of "A"
         self.result = None            # the current result ("B" when pinned)
@@ -75,7 +77,10 @@ class Panel:
         self._layout_frozen = False
 
         with self._rc():
-            self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+            # Projector: the same width, a taller canvas, so that bigger text still leaves the
+            # curves room (legends and labels grow, the plots must not shrink under them).
+            size = (figsize[0], figsize[1] * PROJECTOR_HEIGHT) if projector else figsize
+            self.fig = Figure(figsize=size, dpi=dpi, layout="constrained")
             self.view = make_view(self.fig)
         self.controls = OrderedDict((n, make_widget(c)) for n, c in self.specs.items())
         self.start_values = {n: wid.value for n, wid in self.controls.items()}
@@ -242,12 +247,9 @@ class Panel:
         try:
             if cached:
                 result = self.cache[key]
-                self.cache.move_to_end(key)
             else:
                 result = self.compute(dict(values))
-                self.cache[key] = result
-                if len(self.cache) > self.cache_size:
-                    self.cache.popitem(last=False)
+                self.cache.put(key, result)
         except (PanelMessage, ValueError) as e:
             result, msg = None, str(e)
         except Exception as e:  # never a traceback in front of a class
