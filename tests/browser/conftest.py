@@ -158,12 +158,15 @@ def lab(workdir, tmp_path_factory):
 def voila_server(workdir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila")
     env = private_env(tmp)
-    port = free_port()
+    # the same protection as the JupyterLab server: loopback only, a random token, and Voilà's
+    # default static-file allowlist (images only)
+    port, token = free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-           "--VoilaConfiguration.file_allowlist=['.*']", str(workdir)]
+           f"--Voila.token={token}", str(workdir)]
     srv = Server(cmd, workdir, env, f"http://127.0.0.1:{port}", tmp / "voila.log")
+    srv.token = token
     try:
-        srv.start_seconds = srv.wait(f"http://127.0.0.1:{port}/")
+        srv.start_seconds = srv.wait(f"http://127.0.0.1:{port}/?token={token}")
         yield srv
     finally:
         srv.stop()

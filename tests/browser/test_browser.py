@@ -183,7 +183,8 @@ def test_notebook_in_voila(browser, voila_server, name):
         for attempt in range(2):
             # Voilà sometimes never gets a reply from a fresh kernel (see BROWSER_TESTING.md,
             # ipykernel#1554): a first-render timeout and one reload (a new kernel) rescues it.
-            page.goto(f"{voila_server.url}/voila/render/{name}", timeout=180_000)
+            page.goto(f"{voila_server.url}/voila/render/{name}?token={voila_server.token}",
+                      timeout=180_000)
             try:
                 wait_panels_rendered(page, len(factories), 240_000 if attempt else 150_000)
                 break
@@ -205,3 +206,21 @@ def test_notebook_in_voila(browser, voila_server, name):
         raise
     finally:
         page.close()
+
+
+def test_voila_refuses_requests_without_the_token(voila_server):
+    """Voilà runs a kernel per visitor: like JupyterLab, it must not serve anyone without the
+    token, nor hand out the notebook files themselves."""
+    import http.client
+    from urllib.parse import urlparse
+
+    u = urlparse(voila_server.url)
+    for path in ("/voila/render/01_initialization.ipynb",
+                 f"/voila/files/01_initialization.ipynb?token={voila_server.token}"):
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.request("GET", path)
+        r = conn.getresponse()
+        assert r.status in (302, 403), (path, r.status)
+        if r.status == 302:
+            assert "/login" in r.getheader("Location", ""), (path, r.getheader("Location"))
+        conn.close()
