@@ -30,3 +30,9 @@ def rng_guard():
     after = np.random.get_state()
     assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1]) and after[2:] == np_state[2:], \
         "numpy global RNG was touched"
+
+
+@pytest.fixture(autouse=True)
+def _progress_file(tmp_path, monkeypatch):
+    """Exercise checks record the learner's progress: in tests, into a temporary file."""
+    monkeypatch.setenv("MFTEACH_PROGRESS", str(tmp_path / "progress.json"))

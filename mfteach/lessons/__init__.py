@@ -9,7 +9,7 @@ Lesson modules load on first use, so ``import mfteach`` stays free of matplotlib
 import importlib
 
 LESSONS = {"01": "initialization", "02": "regularization", "03": "skew", "04": "capstone"}
-__all__ = ["LESSONS", "common", "exercises", "article", *LESSONS.values()]
+__all__ = ["LESSONS", "common", "exercises", "progress", "article", "claims", *LESSONS.values()]
 
 
 def __getattr__(name):

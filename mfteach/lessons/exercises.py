@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from . import progress
 
 __all__ = ["Exercise", "CheckResult", "Hint", "close_to", "check_init_function"]
 
@@ -62,9 +65,11 @@ class Exercise:
     """
 
     def __init__(self, name: str, prompt: str, checker: Callable[[Any], tuple],
-                 hints=(), solution: str = ""):
+                 hints=(), solution: str = "", *, id: str | None = None):
         self.name, self.prompt, self.checker = name, prompt, checker
         self.hints, self.solution_text = list(hints), solution
+        # a stable id for the learner's progress file (lesson prefix + a slug of the name)
+        self.id = id or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         self._next_hint = 0
         self.solved = False
 
@@ -74,9 +79,16 @@ class Exercise:
         try:
             ok, message = self.checker(answer)
         except Exception as e:  # the student's code failed inside the check
-            return CheckResult(False, f"running your answer raised {type(e).__name__}: {e}")
+            ok, message = False, f"running your answer raised {type(e).__name__}: {e}"
         self.solved = self.solved or bool(ok)
+        progress.record(self.id, self.name, bool(ok), message)
         return CheckResult(bool(ok), message)
+
+    def answer(self, text: str):
+        """Write your answer in your own words (e.g. to "defend your choice"); it is kept with
+        your progress and shown by ``mf.lessons.progress.summary()``."""
+        progress.write_answer(self.id, self.name, text)
+        return progress.summary()
 
     def hint(self) -> Hint:
         if not self.hints:
