@@ -102,6 +102,17 @@ class History:
         z = np.einsum("nd,nd->n", P[users].astype(np.float64), Q[items].astype(np.float64))
         return self.normalizer.inverse(users, z + self.global_init)
 
+    def to_frame(self):
+        """One row per epoch (0 = before any step): RMSEs, time, gradient and mean row norms."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "train_rmse": self.train_rmse, "val_rmse": self.val_rmse, "seconds": self.seconds,
+            "grad_norm": self.grad_norm,
+            "mean_user_norm": [float(np.mean(n)) if len(n) else np.nan for n in self.user_norms],
+            "mean_item_norm": [float(np.mean(n)) if len(n) else np.nan for n in self.item_norms],
+        }, index=pd.RangeIndex(len(self.train_rmse), name="epoch"))
+
     def factors(self):
         """The learned (P, Q) tables of the last finite epoch, as numpy arrays."""
         return self.tables[max(self.tables)]

@@ -313,3 +313,28 @@ def test_a_cached_run_keeps_no_gradients(tiny_data):
     p = initialization.init_panel()
     model = p.result.history.model
     assert all(w.grad is None for w in model.parameters())
+
+
+def test_save_figure_gives_a_png_download_link(tiny_data):
+    import base64
+
+    p = initialization.init_std_panel()
+    assert p.save_link.value == ""
+    p.save_button.click()
+    link = p.save_link.value
+    assert "download=" in link and link.count("data:image/png;base64,") == 1
+    data = link.split("base64,")[1].split("'")[0]
+    assert base64.b64decode(data) == p.image.value
+
+
+def test_projector_switch_for_front_ends_without_environment(tiny_data):
+    from mfteach import ui
+
+    normal = initialization.init_std_panel().view.plot.ax.xaxis.label.get_fontsize()
+    ui.projector(True)
+    try:
+        assert initialization.init_std_panel().projector
+        assert initialization.init_std_panel().view.plot.ax.xaxis.label.get_fontsize() > normal * 1.2
+    finally:
+        ui.projector(False)
+    assert not initialization.init_std_panel().projector

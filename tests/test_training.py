@@ -332,3 +332,11 @@ def test_the_callers_flush_denormal_setting_is_kept(small, caller_flushes):
         assert torch.get_num_threads() == before
     finally:
         torch.set_flush_denormal(False)
+
+
+def test_history_to_frame_has_one_row_per_epoch(small):
+    h = mf.train(small, epochs=4, batch_size=512)
+    df = h.to_frame()
+    assert list(df.index) == [0, 1, 2, 3, 4] and df.index.name == "epoch"
+    assert df["val_rmse"].tolist() == h.val_rmse and df["train_rmse"].iloc[-1] == h.train_rmse[-1]
+    assert (df["mean_item_norm"] > 0).all()

@@ -107,5 +107,9 @@ def make_widget(ctl):
     else:
         raise TypeError(f"controls must be Slider, Choice or Toggle, got {type(ctl).__name__}")
     if ctl.help:
-        wid.tooltip = ctl.help
+        # ipywidgets 8 syncs `tooltip`; 7 (Colab's) only `description_tooltip`
+        if int(w.__version__.split(".")[0]) >= 8:
+            wid.tooltip = ctl.help
+        else:
+            wid.description_tooltip = ctl.help
     return wid

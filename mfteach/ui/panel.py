@@ -9,10 +9,10 @@ outputs shows a real plot on GitHub and nbviewer where widgets are not live.
 from __future__ import annotations
 
 import html
-import io
 import math
 import numbers
 import os
+import re
 import time
 import traceback
 from collections import OrderedDict
@@ -22,9 +22,11 @@ import numpy as np
 
 from .controls import Choice, Slider, Toggle, log_options, make_widget, snap
 from .cache import ResultCache
+from .render import PngRenderer
 from .reproduce import panel_factory, reproduce_line
 
 __all__ = ["Slider", "Choice", "Toggle", "Panel", "PanelMessage", "PROJECTOR_RC", "panel_factory",
+           "projector",
            "log_options"]
 
 
@@ -37,6 +39,13 @@ PROJECTOR_RC = {"font.size": 15, "axes.titlesize": 16, "axes.labelsize": 15,
                 "legend.fontsize": 13, "xtick.labelsize": 13, "ytick.labelsize": 13,
                 "lines.linewidth": 3, "lines.markersize": 8}
 PROJECTOR_HEIGHT = 1.35
+_PROJECTOR = {"on": False}
+
+
+def projector(on: bool = True):
+    """Make every panel built from now on projector-sized (what MFTEACH_PROJECTOR=1 does, for
+    front ends where you cannot set an environment variable before launch, e.g. Colab)."""
+    _PROJECTOR["on"] = bool(on)
 NORMAL_RC = {"font.size": 10.5, "axes.titlesize": 12, "axes.labelsize": 11}
 
 
@@ -66,7 +75,8 @@ class Panel:
         self.specs = OrderedDict((c.name, c) for c in controls)
         self.compute, self.describe, self.code_of, self.links = compute, describe, code, links
         # A teacher can make every panel projector-sized at once: MFTEACH_PROJECTOR=1.
-        projector = projector or os.environ.get("MFTEACH_PROJECTOR", "") not in ("", "0")
+        projector = projector or _PROJECTOR["on"] or \
+            os.environ.get("MFTEACH_PROJECTOR", "") not in ("", "0")
         self.projector, self.dpi, self.debug = projector, dpi, debug
         self.cache = ResultCache(cache_size, cache_bytes)
         self.origin = None            # (factory, its arguments): set by @panel_factory
@@ -74,7 +84,6 @@ class Panel:
         self.result = None            # the current result ("B" when pinned)
         self.last_seconds = {}        # timings of the last update
         self._hold = False
-        self._layout_frozen = False
 
         with self._rc():
             # Projector: the same width, a taller canvas, so that bigger text still leaves the
@@ -82,6 +91,7 @@ class Panel:
             size = (figsize[0], figsize[1] * PROJECTOR_HEIGHT) if projector else figsize
             self.fig = Figure(figsize=size, dpi=dpi, layout="constrained")
             self.view = make_view(self.fig)
+        self.renderer = PngRenderer(self.fig)
         self.controls = OrderedDict((n, make_widget(c)) for n, c in self.specs.items())
         self.start_values = {n: wid.value for n, wid in self.controls.items()}
         self.title = w.HTML(f"<b style='font-size:1.15em'>{html.escape(title)}</b>" if title else "")
@@ -102,7 +112,13 @@ class Panel:
         boxes = list(self.controls.values())
         grid = w.GridBox(boxes, layout=w.Layout(grid_template_columns="repeat(3, minmax(240px, 1fr))",
                                                 grid_gap="4px 16px"))
-        self.widget = w.VBox([self.title, grid, w.HBox([self.pin_button, self.reset_button, self.copy_box]),
+        self.save_button = w.Button(description="Save figure", icon="download",
+                                    tooltip="Make a download link for this figure as a PNG")
+        self.save_link = w.HTML()
+        self.save_button.on_click(self._on_save)
+        self.widget = w.VBox([self.title, grid, w.HBox([self.pin_button, self.reset_button,
+                                                        self.save_button, self.save_link,
+                                                        self.copy_box]),
                               self.status, self.image, self.log],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("mfteach-panel")
@@ -211,6 +227,16 @@ class Panel:
         with self.log:
             self.reset()
 
+    def _on_save(self, button):
+        """A download link for the figure as shown now (made on demand: a link kept up to date
+        would send every figure twice)."""
+        import base64
+
+        data = base64.b64encode(self.image.value).decode("ascii")
+        name = re.sub(r"[^a-z0-9]+", "-", (self.reproduce() or "mfteach-panel").lower())[-60:]
+        self.save_link.value = (f"<a download='{name.strip('-')}.png' href='data:image/png;base64,"
+                                f"{data}'>⬇ download PNG</a>")
+
     def _on_pin(self, change):
         with self.log:
             if change["new"] and self.result is not None:
@@ -278,46 +304,8 @@ class Panel:
         return result
 
     def png(self) -> bytes:
-        """The figure as PNG bytes: one Agg draw plus fast PNG compression.
-
-        The constrained layout is computed on the first draw and then frozen: redoing it every
-        time costs a second full draw, and the axes rarely need to move. It is redone only when
-        a y axis's tick labels grow wider than the room the frozen layout left them.
-        """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from PIL import Image as PILImage
-
-        canvas = self.fig.canvas
-        if not isinstance(canvas, FigureCanvasAgg):
-            canvas = FigureCanvasAgg(self.fig)
-        canvas.draw()
-        if not self._layout_frozen:
-            self._freeze_layout(canvas)
-        elif self._labels_grew(canvas):
-            # Tick labels got wider than the frozen layout left room for (e.g. 0–5 → 0.0–2.0),
-            # so a y label would run into its neighbour: lay out once more, then freeze again.
-            self.fig.set_layout_engine("constrained")
-            canvas.draw()
-            self._freeze_layout(canvas)
-        buf = io.BytesIO()
-        img = PILImage.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
-                                  "RGBA", 0, 1)
-        img.save(buf, format="png", compress_level=1)
-        return buf.getvalue()
-
-    def _freeze_layout(self, canvas):
-        self.fig.set_layout_engine("none")
-        self._layout_frozen = True
-        renderer = canvas.get_renderer()
-        # left edge of each y axis (ticks + label), in pixels: what the layout made room for
-        self._yaxis_left = [_left(ax, renderer) for ax in self.fig.axes]
-
-    def _labels_grew(self, canvas) -> bool:
-        """Did any y axis's labels grow to the left of where the frozen layout put them? (~9 ms)"""
-        renderer = canvas.get_renderer()
-        if len(self.fig.axes) != len(self._yaxis_left):
-            return True
-        return any(_left(ax, renderer) < x0 - 2 for ax, x0 in zip(self.fig.axes, self._yaxis_left))
+        """The figure as PNG bytes (see ``render.PngRenderer``: one draw, layout frozen)."""
+        return self.renderer.png()
 
     def _write_status(self, result, msg, cached):
         s = self.last_seconds
@@ -362,12 +350,6 @@ class Panel:
 
     def __repr__(self):
         return f"Panel({', '.join(f'{k}={_fmt(v)}' for k, v in self.values.items())})"
-
-
-def _left(ax, renderer) -> float:
-    """Left edge (pixels) of an axes' y ticks and label; +inf when the axis draws nothing."""
-    bb = ax.yaxis.get_tightbbox(renderer) if ax.get_visible() else None
-    return bb.x0 if bb is not None else float("inf")
 
 
 def _fmt(v):
