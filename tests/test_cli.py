@@ -1,0 +1,58 @@
+"""The mfteach command: each subcommand does what it says, and says plainly when it cannot."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mfteach import cli
+
+
+def test_notebooks_are_copied_out_and_never_overwritten(tmp_path, capsys):
+    assert cli.main(["notebooks", str(tmp_path)]) == 0
+    copied = sorted(p.name for p in tmp_path.glob("*.ipynb"))
+    assert copied[:4] == ["01_initialization.ipynb", "02_regularization.ipynb",
+                          "03_skew_optimizers.ipynb", "04_capstone.ipynb"]
+    assert json.loads((tmp_path / copied[0]).read_text())["cells"]
+    (tmp_path / copied[0]).write_text("my work")
+    assert cli.main(["notebooks", str(tmp_path)]) == 1          # a student's edits are safe
+    assert (tmp_path / copied[0]).read_text() == "my work"
+    assert "--force" in capsys.readouterr().err
+    assert cli.main(["notebooks", str(tmp_path), "--force"]) == 0
+    assert (tmp_path / copied[0]).read_text() != "my work"
+
+
+def test_doctor_reports_versions_front_ends_and_a_timing(capsys):
+    rc = cli.main(["doctor"])
+    out = capsys.readouterr().out
+    assert "torch" in out and "ipywidgets" in out and "JupyterLab" in out
+    assert "default retrain" in out and " s (val RMSE " in out
+    assert rc in (0, 1) and (("nothing to fix" in out) == (rc == 0))
+
+
+def test_voila_refuses_an_unknown_notebook(capsys):
+    assert cli.main(["voila", "99"]) == 1
+    assert "01_initialization" in capsys.readouterr().err
+
+
+def test_fetch_data_offline_says_where_to_put_the_zip(tmp_path, capsys, monkeypatch):
+    from mfteach import datasets
+
+    def offline(*a, **k):
+        raise datasets.DatasetUnavailable("MovieLens 100k is not in the cache and the network is "
+                                          "off: put ml-100k.zip in the cache folder")
+    monkeypatch.setattr(datasets, "fetch_movielens_100k", offline)
+    assert cli.main(["fetch-data", "--cache", str(tmp_path)]) == 1
+    assert "put ml-100k.zip" in capsys.readouterr().err
+
+
+def test_python_dash_m_mfteach_runs_the_command():
+    out = subprocess.run([sys.executable, "-m", "mfteach", "--help"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0 and "doctor" in out.stdout and "notebooks" in out.stdout
+
+
+def test_an_unknown_subcommand_is_a_usage_error():
+    with pytest.raises(SystemExit) as e:
+        cli.main(["teach-me"])
+    assert e.value.code == 2
