@@ -107,3 +107,16 @@ def test_install_spec_is_pinned_or_empty(tmp_path, monkeypatch):
     assert build_notebooks.install_spec() == ""          # an address with no pinned reference
     (tmp_path / "repo_url.txt").write_text("https://github.com/acme/mfteach\nv0.1.0\n")
     assert build_notebooks.install_spec() == "mfteach[data] @ git+https://github.com/acme/mfteach@v0.1.0"
+
+
+def test_binder_dependency_layer_does_not_change_with_the_code():
+    """repo2docker installs .binder/requirements.txt before copying the repository only when it
+    names no local path; the package itself goes in last (postBuild)."""
+    lines = (ROOT / ".binder" / "requirements.txt").read_text().splitlines()
+    assert names(lines) == names((ROOT / "requirements.txt").read_text().splitlines())
+    local = [l for l in lines if l.strip().startswith(("-e", ".", "file:", "/")) or " @ " in l]
+    assert not local, local
+    assert any("download.pytorch.org/whl/cpu" in l for l in lines)  # the CPU build of torch
+    post = ROOT / ".binder" / "postBuild"
+    assert post.stat().st_mode & 0o111 and "--no-deps" in post.read_text()
+    assert (ROOT / ".binder" / "runtime.txt").read_text().strip().startswith("python-3.")
