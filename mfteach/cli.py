@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "notebooks_source"]
+__all__ = ["main", "notebooks_source", "voila_args"]
 
 
 def notebooks_source() -> Path:
@@ -135,7 +135,16 @@ def voila(args) -> int:
         print(f"mfteach: no single notebook {args.notebook!r}; notebooks: {names}", file=sys.stderr)
         return 1
     env = {**os.environ, **({"MFTEACH_PROJECTOR": "1"} if args.projector else {})}
-    return subprocess.call([sys.executable, "-m", "voila", str(match[0])], env=env)
+    return subprocess.call([sys.executable, "-m", "voila", *voila_args(args.pool), str(match[0])],
+                           env=env)
+
+
+def voila_args(pool=1) -> list:
+    """Voilà's options for class: ``pool`` kernels per notebook run it ahead of time (preheated),
+    so a visitor gets a ready page instead of waiting for the whole notebook to run."""
+    if pool < 1:
+        return []
+    return ["--preheat_kernel=True", f"--pool_size={int(pool)}"]
 
 
 def claims(args) -> int:
@@ -162,6 +171,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("voila", help="serve one notebook as an app: mfteach voila 02")
     p.add_argument("notebook", help="its number (01…) or the start of its name")
     p.add_argument("--projector", action="store_true", help="projector-sized panels")
+    p.add_argument("--pool", type=int, default=1,
+                   help="kernels kept ready per notebook (each ~0.5–1 GB; 0: none)")
     p.set_defaults(fn=voila)
     p = sub.add_parser("claims", help="rerun the course's claims (all, or lessons 01 02 …)")
     p.add_argument("lessons", nargs="*")

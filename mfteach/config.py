@@ -2,6 +2,7 @@
 run. Same config + same data = same numbers."""
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import asdict, dataclass, replace
 from functools import partial
@@ -90,7 +91,9 @@ class TrainConfig:
             if isinstance(v, str) and v.lower() in names:  # "Adam" is "adam"
                 put(pname, v.lower())
             else:
-                bad(pname, f"one of {list(names)}")
+                close = difflib.get_close_matches(str(v).lower(), list(names), n=1, cutoff=0.6) \
+                    if isinstance(v, str) else []
+                bad(pname, f"one of {list(names)}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         for pname, ok, why in (("lr", lambda f: f > 0, "a finite number > 0"),
                                ("init_std", lambda f: f > 0, "a finite number > 0"),
                                ("bias_lr", lambda f: f > 0, "None or a finite number > 0"),

@@ -340,3 +340,12 @@ def test_history_to_frame_has_one_row_per_epoch(small):
     assert list(df.index) == [0, 1, 2, 3, 4] and df.index.name == "epoch"
     assert df["val_rmse"].tolist() == h.val_rmse and df["train_rmse"].iloc[-1] == h.train_rmse[-1]
     assert (df["mean_item_norm"] > 0).all()
+
+
+def test_a_misspelt_name_gets_a_did_you_mean():
+    with pytest.raises(ValueError, match=r"optimizer must be one of .* \(did you mean 'adam'\?\)"):
+        mf.TrainConfig(optimizer="adamm")
+    with pytest.raises(ValueError, match=r"did you mean 'xavier_(uniform|normal)'"):
+        mf.TrainConfig(init="xavier")
+    with pytest.raises(ValueError, match=r"reg must be one of \[[^]]*\], got 'ridge'$"):
+        mf.TrainConfig(reg="ridge")                     # nothing close: no guess
