@@ -131,13 +131,19 @@ def diagnose(history, data: Split | Ratings) -> list[Finding]:
         if len(same_items) or len(same_users):
             norms = np.linalg.norm(Q0[same_items], axis=1) if len(same_items) else np.zeros(0)
             big = float(norms.mean()) if len(norms) else 0.0
+            # What these rows add to a prediction: <p_u, q_i> with q_i still at its init (measured).
+            noise = (float(np.std(P @ Q[same_items].T.astype(np.float64)))
+                     * history.normalizer.divisor if len(same_items) else 0.0)
             out.append(Finding(
                 "rows never updated", "warning" if big > 1.0 else "info",
                 {"items": len(same_items), "users": len(same_users),
-                 "mean norm of those items": big},
-                "These rows had no training ratings, so they still hold their random init and "
-                "their predictions are pure noise" + (" — large noise, since the init is big"
-                                                      if big > 1.0 else "") + ".",
+                 "mean norm of those items": big, "std of their dot products": noise},
+                "These rows had no training ratings, so they keep their random init: for those "
+                "items the model predicts its biases plus a random dot product whose spread "
+                "(measured) is the 'std of their dot products'"
+                + (" — larger than the ratings' own spread, since the init is big"
+                   if noise > spread else ", comparable to the ratings' spread"
+                   if noise > 0.5 * spread else ", small next to the ratings' spread") + ".",
                 "Use a small init (cold rows then predict ≈ biases), and handle cold items "
                 "explicitly (popularity or content-based fallback)."))
 
