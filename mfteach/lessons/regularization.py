@@ -15,6 +15,7 @@ from .common import Run, grid, notebook_data
 from .exercises import Exercise
 
 __all__ = ["REGULARIZERS", "reg_config", "reg_sweep", "reg_panel", "critical_weight_decay",
+           "zero_cliff", "article_config",
            "norm_popularity_by_regularizer", "bucket_norm_ratios", "penalty_step_exercise",
            "best_strength_exercise", "first_zeroed_exercise"]
 
@@ -162,6 +163,28 @@ def critical_weight_decay(split, history) -> dict:
     E = sp.coo_matrix((e, (tr.users, tr.items)), shape=(tr.n_users, tr.n_items)).tocsr()
     sigma = float(svds(E, k=1, return_singular_vectors=False, random_state=0)[0])
     return {"sigma_max": sigma, "N": len(tr), "lambda_star": 2 * sigma / len(tr)}
+
+
+def zero_cliff(ratings, offset) -> float:
+    """λ* = 2·σ_max(E)/N for the residuals E = ratings − offset (a number, e.g. 0 for the article's
+    model on raw ratings, or the mean once they are centred): the weight decay past which all-zero
+    embeddings are the optimum of a model whose only other part predicts ``offset``."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import svds
+
+    E = sp.coo_matrix((ratings.ratings - offset, (ratings.users, ratings.items)),
+                      shape=(ratings.n_users, ratings.n_items)).tocsr()
+    return 2 * float(svds(E, k=1, return_singular_vectors=False, random_state=0)[0]) / len(ratings)
+
+
+def article_config(centre=False, biases=False, weight_decay=0.01, epochs=20, seed=0) -> TrainConfig:
+    """The article's Example 1+2 as a TrainConfig (dim 64, Xavier, Adam(lr=0.001,
+    weight_decay=0.01) on every parameter, batches of 1024, raw ratings, no biases), with the
+    changes the notebook makes one at a time: ``centre`` the ratings, add ``biases``."""
+    return TrainConfig(dim=64, init="xavier_uniform", optimizer="adam", lr=1e-3, batch_size=1024,
+                       reg="weight_decay" if weight_decay else "none", reg_strength=weight_decay,
+                       normalize="center" if centre else "none", user_bias=biases,
+                       item_bias=biases, global_bias=biases, epochs=epochs, seed=seed)
 
 
 def norm_popularity_by_regularizer(split, strengths=None, epochs=15) -> dict:
