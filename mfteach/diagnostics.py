@@ -59,8 +59,9 @@ def diagnose(history, data: Split | Ratings) -> list[Finding]:
             {"first RMSE": float(first), "std of initial predictions": init_spread,
              "rating std": spread, "init": cfg.init, "dim": cfg.dim},
             "Before any step the predictions are already far outside the ratings: the "
-            "embeddings start too big (N(0,1) gives a first RMSE of about √(dim+1)), and Adam "
-            "moves each weight only about lr per step, so it cannot undo that in time.",
+            "embeddings start too big (N(0,1) gives a first RMSE of about √(dim + Var r) on "
+            "centred ratings), and Adam moves each weight only about lr per step, so it cannot "
+            "undo that in time.",
             "Initialise with a small std, e.g. nn.init.normal_(emb.weight, std=0.01…0.1)."))
 
     # 2. divergence
@@ -112,7 +113,8 @@ def diagnose(history, data: Split | Ratings) -> list[Finding]:
                 {"largest singular value": float(s[0]), "rating-scale reference": float(scale)},
                 "Every user and item embedding is (nearly) zero: the model is only its biases. "
                 "Typical causes: zero init (the gradient of <p, q> at 0 is 0), or weight decay "
-                "past the cliff (Adam's weight_decay ≳ 1e-3 on a mean loss).",
+                "past the cliff (Adam's weight_decay above λ* = 2σ_max/N of the centred training "
+                "matrix on a mean loss: a few 1e-3 on the course's data).",
                 "Use a small random init; use a penalty on the batch's rows or AdamW instead of "
                 "Adam(weight_decay=…)."))
         elif len(s) > 1 and s[1] < 1e-4 * s[0]:
