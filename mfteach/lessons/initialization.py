@@ -13,7 +13,9 @@ from .common import Run, grid, notebook_data
 from .exercises import Exercise, check_init_function, close_to
 
 __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
-           "first_rmse_exercise", "size_free_init_exercise", "catalogue_init_exercise"]
+           "cold_report", "warm_cold_rmse", "train_with_stds", "scale_under_optimizers",
+           "BatchLoader", "first_rmse_exercise", "size_free_init_exercise",
+           "catalogue_init_exercise"]
 
 INIT_LABELS = {"default": "default N(0,1)", "normal": "normal(std)", "uniform": "uniform(std)",
                "xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal",
@@ -152,6 +154,85 @@ def init_comparison(split, schemes=(("default", {}), ("xavier_uniform", {}), ("k
     return rows
 
 
+def cold_report(split) -> dict:
+    """How many items are cold, what share of the validation ratings they carry, and how popular
+    the most popular of them is (its ratings in val + test, and its popularity rank overall)."""
+    cold = np.asarray(split.train.cold_items)
+    items = np.concatenate([split.train.items, split.val.items, split.test.items])
+    counts = np.bincount(items, minlength=split.train.n_items)
+    top = cold[np.argmax(counts[cold])] if len(cold) else None
+    return {"cold items": len(cold), "items": split.train.n_items,
+            "val share": float(np.isin(split.val.items, cold).mean()),
+            "top cold ratings": int(counts[top]) if top is not None else 0,
+            "top cold rank": int((counts > counts[top]).sum()) + 1 if top is not None else 0}
+
+
+def warm_cold_rmse(history, split) -> tuple:
+    """(warm, cold) validation RMSE: items with / without training ratings."""
+    va = split.val
+    err2 = (history.predict(va.users, va.items) - va.ratings) ** 2
+    cold = np.isin(va.items, split.train.cold_items)
+    return tuple(float(np.sqrt(err2[m].mean())) if m.any() else float("nan")
+                 for m in (~cold, cold))
+
+
+def train_with_stds(split, user_std, item_std, optimizer="adam", *, seed=0, **kw):
+    """Train with N(0, user_std²) users and N(0, item_std²) items (two different scales, as Xavier
+    gives two tables of different sizes) under this lesson's Adam or SGD setup."""
+    import torch
+
+    cfg = OPTIMIZER_SETUPS[optimizer][1]
+
+    def make(model):
+        g = torch.Generator().manual_seed(seed + 7)
+        with torch.no_grad():
+            model.user_factors.weight.normal_(0.0, user_std, generator=g)
+            model.item_factors.weight.normal_(0.0, item_std, generator=g)
+        groups = [{"params": model.factor_parameters()},
+                  {"params": model.bias_parameters(), "lr": cfg.get("bias_lr") or cfg["lr"]}]
+        cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+        return cls(groups, lr=cfg["lr"])
+
+    return train(split, make_optimizer=make, reg=cfg["reg"], reg_strength=cfg["reg_strength"],
+                 seed=seed, **kw)
+
+
+# Xavier on a 5,000-user table and a 1,000,000-item table (dim 32): √(2 / (rows + dim)).
+XAVIER_1M = (math.sqrt(2 / (5_000 + 32)), math.sqrt(2 / (1_000_000 + 32)))
+SCALES = {"N(0, 0.05) both": (0.05, 0.05), "Xavier's 5k/1M scales": XAVIER_1M,
+          "N(0, 1e-5) both": (1e-5, 1e-5)}
+
+
+def scale_under_optimizers(split, seed=0) -> list:
+    """Validation RMSE of three init scales (one shared, Xavier's mismatched pair for a 1M-item
+    catalogue, a tiny one) under Adam and under SGD: rows for a table."""
+    return [{"init": name, "user std": f"{su:.2g}", "item std": f"{sv:.2g}",
+             **{OPTIMIZER_SETUPS[o][0]: round(train_with_stds(split, su, sv, o, seed=seed)
+                                              .val_rmse[-1], 3) for o in ("adam", "sgd")}}
+            for name, (su, sv) in SCALES.items()]
+
+
+class BatchLoader:
+    """A ``data_loader`` for the article's loop: shuffled (user_ids, item_ids, ratings) batches
+    of the raw training ratings, sliced from tensors (a torch DataLoader over a TensorDataset
+    gives the same batches but fetches the ratings one at a time: far slower)."""
+
+    def __init__(self, ratings, batch_size=1024, seed=0):
+        import torch
+
+        self.t = (torch.as_tensor(ratings.users), torch.as_tensor(ratings.items),
+                  torch.as_tensor(ratings.ratings, dtype=torch.float32))
+        self.batch_size, self.g = batch_size, torch.Generator().manual_seed(seed)
+
+    def __iter__(self):
+        import torch
+
+        perm = torch.randperm(len(self.t[0]), generator=self.g)
+        for s in range(0, len(perm), self.batch_size):
+            idx = perm[s:s + self.batch_size]
+            yield tuple(x[idx] for x in self.t)
+
+
 # -- exercises -----------------------------------------------------------------------------------
 
 
@@ -170,15 +251,40 @@ def first_rmse_exercise(std=0.5, dim=64, rating_var=0.88) -> Exercise:
         solution=f"import math\nmath.sqrt({dim} * {std}**4 + {rating_var})  # = {target:.3f}")
 
 
+def _mean_problem(fn, dim, rows=20_000):
+    """A message if ``fn`` fills a (rows, dim) table with a clearly non-zero mean, else None."""
+    import torch
+
+    w = torch.full((rows, dim), float("nan"))
+    with torch.no_grad():
+        fn(w)
+    if not torch.isfinite(w).all():
+        return None  # the std checks below say what is wrong
+    mean, std = w.mean().item(), w.std().item()
+    if abs(mean) > 0.1 * max(std, 1e-12):
+        return (f"your weights have mean {mean:.3g} (std {std:.3g}): centre them on 0 — a shared "
+                f"offset gives every row the same direction, like the constant init of section 6")
+    return None
+
+
 def size_free_init_exercise(dim=32) -> Exercise:
     """Write an init with Xavier's scale for a dim × dim table, whatever the number of rows."""
-    target = 1 / math.sqrt(dim)
+    target = round(1 / math.sqrt(dim), 4)
+    std_check = check_init_function(target, dim=dim)
+
+    def check(fn):
+        if callable(fn):
+            bad = _mean_problem(fn, dim)
+            if bad:
+                return False, bad
+        return std_check(fn)
+
     return Exercise(
         "Xavier-like scale, independent of the table size",
-        f"Write `def my_init(w): ...` that fills a (rows, {dim}) weight in place with std "
-        f"1/√dim = {target:.4f} (what Xavier gives a square dim × dim table) for ANY number of "
+        f"Write `def my_init(w): ...` that fills a (rows, {dim}) weight in place with mean 0 and "
+        f"std 1/√dim = {target} (what Xavier gives a square dim × dim table) for ANY number of "
         f"rows. One line of PyTorch.",
-        check_init_function(target, dim=dim),
+        check,
         hints=["Xavier's std is √(2/(fan_in + fan_out)) and PyTorch takes fan_out = rows.",
                "Take the rows out of the formula: use fan_in = fan_out = dim.",
                "torch.nn.init.normal_(w, mean=0.0, std=...) fills w in place."],
@@ -186,13 +292,17 @@ def size_free_init_exercise(dim=32) -> Exercise:
 
 
 def catalogue_init_exercise(dim=32) -> Exercise:
-    """Pick an init for a 1M-item catalogue (and a 5k-user table) and justify it."""
+    """Pick an init for a 1M-item catalogue (and a 5k-user table) that is safe under Adam AND
+    under SGD, and justify it. The reasons name the optimizer they hold for."""
 
     def check(fn):
         import torch
 
         if not callable(fn):
             return False, "pass a function that takes a weight tensor and initialises it in place"
+        bad = _mean_problem(fn, dim)
+        if bad:
+            return False, bad
         stds = []
         for n in (5_000, 1_000_000):
             w = torch.full((n, dim), float("nan"))
@@ -203,27 +313,32 @@ def catalogue_init_exercise(dim=32) -> Exercise:
                                f"the tensor in place, e.g. torch.nn.init.normal_(w, std=...)")
             stds.append(w.std().item())
         lo, hi = min(stds), max(stds)
-        if hi > 1.5 * lo:
-            return False, (f"your init gives std {stds[0]:.4f} on the 5k-row table but "
-                           f"{stds[1]:.4f} on the 1M-row table: the two tables would start on "
-                           f"different scales (that is what Xavier does)")
         if hi > 0.3:
             return False, (f"std {hi:.3f} is large: the first predictions are off by about "
-                           f"√dim·σ² = {math.sqrt(dim) * hi * hi:.2f} rating points and Adam needs "
-                           f"many steps to shrink them; cold items keep that noise forever")
-        if lo < 1e-4:
-            return False, (f"std {lo:.1e} is so small that the gradient of <p, q> (which is "
-                           f"the other table's row) is tiny: learning starts slowly")
-        return True, (f"std {lo:.4f} on both tables: small, the same for 5k and 1M rows, and "
-                      f"cold items predict ≈ their biases")
+                           f"√dim·σ² = {math.sqrt(dim) * hi * hi:.2f} rating points (claim "
+                           f"01.first-rmse), and rows nothing touches keep that noise (claim "
+                           f"01.cold-unchanged)")
+        if hi > 1.5 * lo:
+            return False, (f"std {stds[0]:.4f} on the 5k-row table but {stds[1]:.4f} on the "
+                           f"1M-row table (what Xavier does). Under Adam that is harmless (claim "
+                           f"01.xavier-adam), but under SGD the mismatched scales cost accuracy "
+                           f"(claim 01.xavier-sgd): pick one scale for both tables")
+        if lo < 0.02:
+            return False, (f"std {lo:.1e}: under Adam a small init is fine (claim 01.xavier-adam), "
+                           f"but under SGD the gradient of <p, q> is the other table's row, so "
+                           f"small rows learn slowly (claim 01.xavier-sgd)")
+        return True, (f"std ≈ {lo:.3g} on both tables: small, the same for 5k and 1M rows — safe "
+                      f"under Adam and SGD alike")
 
     return Exercise(
         "an init for a 1M-item catalogue",
-        "Your shop has 5,000 users and 1,000,000 items, dim 32. Write `def big_init(w): ...` "
-        "and use the panels to justify it: what std does Xavier give each table, and what "
-        "does that do to the first predictions?",
+        "Your shop has 5,000 users and 1,000,000 items, dim 32, and you may train with Adam or "
+        "with plain SGD. Write `def big_init(w): ...` (mean 0) that is safe under both, and use "
+        "the panels and the Adam-vs-SGD table to justify it: what std does Xavier give each "
+        "table, and when does that matter?",
         check,
         hints=["Look at the init-std panel: where is Xavier at 1M rows?",
-               "Anything between 0.01 and 0.1 trained equally well in the comparison above, and "
-               "it should not depend on the number of rows."],
+               "Under Adam the scale hardly matters (claim 01.xavier-adam); under SGD both a tiny "
+               "and a mismatched scale cost (claim 01.xavier-sgd).",
+               "One std, about 0.05–0.1, for both tables: it must not depend on the rows."],
         solution="import torch\n\ndef big_init(w):\n    torch.nn.init.normal_(w, std=0.05)")
