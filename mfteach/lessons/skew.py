@@ -82,9 +82,10 @@ class _SkewView:
 
 def _describe_skew(run):
     h, v, b = run.history, run.extra["values"], run.extra["buckets"]
+    rare = b["buckets"]["rare"]["rmse"]
     s = (f"Zipf {v['item_zipf']:.1f}, {v['optimizer']} lr {v['lr']:.3g}: "
          f"overall val RMSE {b['overall']:.3f}, average over items {b['per_item']:.3f}, "
-         f"rare items {b['buckets']['rare']['rmse']:.3f}")
+         f"rare items {f'{rare:.3f}' if np.isfinite(rare) else '— (no items)'}")
     return s + (f" — {h.diverged}" if h.diverged else "")
 
 
@@ -134,21 +135,22 @@ def skew_panel(*, item_zipf=1.2, noise=0.5, optimizer="adam", lr=0.01,
 
 
 # -- experiments ---------------------------------------------------------------------------------
-# Learning rates tried per optimizer: about a decade either side of each one's sweet spot.
-LR_GRID = {"sgd": [3, 10, 30, 100, 200],
-           "momentum": [0.3, 1, 3, 10, 20],
-           "adam": [0.002, 0.005, 0.01, 0.02, 0.05, 0.3],
-           "rmsprop": [0.001, 0.003, 0.01, 0.03, 0.1],
-           "adagrad": [0.03, 0.1, 0.3, 1, 10],
-           "sparse_adam": [0.005, 0.01, 0.02, 0.05]}
+# Learning rates tried per optimizer: five points in ×2 steps (a ×16 span) around each one's
+# sweet spot — the same density for every optimizer, so "how wide is its good range" is fair.
+LR_GRID = {"sgd": [12.5, 25, 50, 100, 200],
+           "momentum": [2.5, 5, 10, 20, 40],
+           "adam": [0.005, 0.01, 0.02, 0.04, 0.08],
+           "rmsprop": [0.0025, 0.005, 0.01, 0.02, 0.04],
+           "adagrad": [0.025, 0.05, 0.1, 0.2, 0.4],
+           "sparse_adam": [0.005, 0.01, 0.02, 0.04, 0.08]}
 
 
-def skew_sweep(zipfs=(0.0, 0.5, 1.0, 1.2, 1.5), optimizer="adam") -> list[dict]:
+def skew_sweep(zipfs=(0.0, 0.5, 1.0, 1.2, 1.5), optimizer="adam", seed=0) -> list[dict]:
     """Overall vs per-item RMSE, rare/popular RMSE and recovery R² as item skew grows."""
     rows = []
     for z in zipfs:
-        s = notebook_data(item_zipf=z)
-        h = train(s, skew_config(optimizer))
+        s = notebook_data(item_zipf=z, seed=seed)
+        h = train(s, skew_config(optimizer, seed=seed))
         c = h.train_item_counts
         b = history_bucket_rmse(h, s.val)
         r2 = recovery_r2(h.factors()[1], s.truth.item_factors, popularity_buckets(c))
@@ -186,7 +188,7 @@ def optimizer_lr_sweep(split, grid=None, progress=print, **config) -> dict:
     return out
 
 
-def ghost_updates(optimizer="adam", steps=60, lr=0.02) -> np.ndarray:
+def ghost_updates(optimizer="adam", steps=60, lr=0.02, seed=0) -> np.ndarray:
     """How far a row seen in ONE batch moves over the following steps (its distance from init).
 
     A tiny MF model; item 0 is in the first batch only, later batches never contain it.
@@ -197,9 +199,9 @@ def ghost_updates(optimizer="adam", steps=60, lr=0.02) -> np.ndarray:
 
     from ..model import MF
 
-    g = torch.Generator().manual_seed(0)
+    g = torch.Generator().manual_seed(seed)
     sparse = optimizer == "sparse_adam"
-    m = MF(50, 40, 8, sparse=sparse, init="normal", init_std=0.1, seed=0, global_bias=False,
+    m = MF(50, 40, 8, sparse=sparse, init="normal", init_std=0.1, seed=seed, global_bias=False,
            user_bias=False, item_bias=False)
     opt = {"adam": lambda p: torch.optim.Adam(p, lr=lr),
            "sgd": lambda p: torch.optim.SGD(p, lr=lr * 50),
@@ -359,7 +361,7 @@ def skewed_catalogue_exercise(tol=0.02) -> Exercise:
         got = h.val_rmse[-1]
         if got <= ref + tol:
             return True, (f"{opt} at lr {lr:g}: val {got:.3f} (tuned Adam: {ref:.3f}). Tuned, "
-                          f"they tie — defend your choice by how easy it was to tune")
+                          f"they come close — defend your choice by what happens just past its best lr")
         return False, f"{opt} at lr {lr:g}: val {got:.3f}, more than {tol} above tuned Adam ({ref:.3f})"
 
     return Exercise(
@@ -368,6 +370,7 @@ def skewed_catalogue_exercise(tol=0.02) -> Exercise:
         "from the sweep and get within 0.02 of tuned Adam. Then write one sentence defending it.",
         check,
         hints=["Read the optimizer sweep plot: each curve's minimum is that optimizer tuned.",
-               "SGD can win, but its stable lr range shrinks as skew grows; Adam/Adagrad have wide "
-               "flat bottoms."],
-        solution="('adagrad', 0.1)  # or ('adam', 0.01): tuned, they tie; adaptive ones are easier")
+               "SGD at lr 100 gets there too; its cliff even moves up with skew (lr 200 diverges at "
+               "Zipf 0 and 1.2, trains at 1.5), but it stays one ×2 step past its best lr, where "
+               "Adam degrades gracefully (claim 03.sgd-cliff-skew)."],
+        solution="('adam', 0.01)  # or ('sgd', 100): close when tuned; Adam has no NaN cliff nearby")
