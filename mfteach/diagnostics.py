@@ -157,11 +157,13 @@ def diagnose(history, data: Split | Ratings) -> list[Finding]:
         if rho > 0.6:
             out.append(Finding(
                 "norms tied to popularity", "warning", {"Spearman ρ(norm, count)": rho},
-                "Popular items have much larger embeddings than rare ones although nothing in "
-                "the data says they should: shrinkage acts on rare rows (Adam's weight_decay "
-                "and penalties on all rows do this most), so dot products favour popular items.",
-                "Penalise the rows in the batch instead (each row is shrunk in proportion to "
-                "how often it is seen), and check error per popularity bucket."))
+                "Popular items have much larger embeddings than rare ones, so dot products "
+                "favour popular items. Part of this comes from the data alone (a rare row gets "
+                "little signal, so it stays small even with no regularizer); shrinkage that acts "
+                "on every row at every step (Adam's weight_decay, penalties on all rows) adds to "
+                "it.",
+                "Check the error per popularity bucket; penalise only the rows in the batch "
+                "(each row is shrunk in proportion to how often it is seen)."))
 
     # 7. no bias terms on uncentred ratings
     mean = float(np.mean(train.ratings)) if len(train) else 0.0

@@ -202,11 +202,13 @@ print(f"predicting the mean: {mf.baseline_rmse(real.train, real.val):.3f}")
 # ## Summary: a checklist for your own model
 # - [ ] **Before training:** first RMSE ≈ the ratings' spread? (`√(dim·σ_u²σ_v² + Var r)`,
 #       claim 01.first-rmse)
-# - [ ] **Targets:** ratings centred, user/item/global bias terms, global bias started at the mean.
+# - [ ] **Targets:** ratings centred (or a global bias started at the mean); user/item bias terms
+#       on top help a little here (claim 04.user-item-biases).
 # - [ ] **Regularization:** a penalty on the batch's rows, λ from a validation U-curve; no
 #       `Adam(weight_decay)` past 2·σ_max/N — computed on *your* centred ratings (claim 04.cliff).
 #       No regularizer at all is not a fix either (claim 04.no-reg-overfits).
-# - [ ] **Optimizer:** tuned lr; with SGD, separate learning rates for embeddings and biases.
+# - [ ] **Optimizer:** tuned lr; with SGD, separate learning rates for embeddings and biases
+#       (claim 04.sgd-two-lrs).
 # - [ ] **After training:** spectrum not collapsed; norms not just tracking popularity; no huge
 #       rows frozen at init (cold items).
 # - [ ] **Reporting:** overall *and* per popularity bucket; `mf.diagnose(history, split)`
