@@ -234,7 +234,8 @@ def _article(seed, epochs=20):
        "root-mean-square, about 3.6 — nearly 4× predicting the mean.",
        conditions="the article's MF class and sizes as written (1000 users, 500 items, dim 64) on "
                   "article_data(seed): raw ratings, no centring",
-       expect="prediction std < 0.05; first RMSE within 2% of √mean(r²); > 3× the mean predictor")
+       expect="prediction std < 0.05; first RMSE within 2% of √mean(r²); > 3× the mean predictor",
+       slow=True)
 def _article_first(seed):
     a = _article(seed)
     return ({"first RMSE": round(a["first"], 3), "√mean(r²)": round(a["rms r"], 3),
@@ -268,3 +269,87 @@ def _article_biases(seed):
     return ({"with biases": round(a["fixed"], 3), "article as written": round(a["curve"][-1], 3),
              "mean predictor": round(a["mean"], 3)},
             a["fixed"] < 0.75 * a["mean"] and a["fixed"] < 0.8 * a["curve"][-1])
+
+
+@claim("01.default-fails",
+       "With nn.Embedding's default N(0,1) the first error is almost 6 rating points and after 15 "
+       "epochs validation is still far worse than predicting the mean; Xavier and N(0, 0.1) end "
+       "close together, below the mean.",
+       conditions="section 1's model: centred ratings, biases, dim 32, Adam lr 0.02, batch 4096, "
+                  "no penalty, 15 epochs (mf.train with the same settings)",
+       expect="N(0,1): first RMSE in [5, 6.5], final val > 2× the mean predictor's; Xavier and "
+              "N(0, 0.1) within 0.04 of each other and both below the mean predictor")
+def _default_fails(seed):
+    split = _data(seed)
+    mean = baseline_rmse(split.train, split.val)
+    d = _run(seed, reg="none", reg_strength=0.0)
+    x = _run(seed, init="xavier_uniform", reg="none", reg_strength=0.0)
+    n = _run(seed, init="normal", reg="none", reg_strength=0.0)
+    v = {k: h.val_rmse[-1] for k, h in (("default", d), ("xavier", x), ("normal", n))}
+    return ({"N(0,1) first / final": f"{d.train_rmse[0]:.2f} / {v['default']:.3f}",
+             "Xavier": round(v["xavier"], 3), "N(0,0.1)": round(v["normal"], 3),
+             "mean": round(mean, 3)},
+            5 <= d.train_rmse[0] <= 6.5 and v["default"] > 2 * mean
+            and abs(v["xavier"] - v["normal"]) < 0.04 and max(v["xavier"], v["normal"]) < mean)
+
+
+@claim("01.xavier-like-small",
+       "Xavier lands where a plain N(0, 0.1) or N(0, 0.01) does; He/Kaiming, whose std is larger "
+       "(0.25), is a bit worse.",
+       conditions="Adam lr 0.02, L2 on the batch's rows λ = 0.05, dim 32, 15 epochs, the notebook's data",
+       expect="Xavier within 0.015 of both normals; Kaiming at least 0.005 worse than Xavier")
+def _xavier_like_small(seed):
+    x, k = _run(seed, init="xavier_uniform"), _run(seed, init="kaiming")
+    n1, n2 = _run(seed, init="normal"), _run(seed, init="normal", init_std=0.01)
+    v = [h.val_rmse[-1] for h in (x, n1, n2, k)]
+    return ({"Xavier": round(v[0], 3), "N(0,0.1)": round(v[1], 3), "N(0,0.01)": round(v[2], 3),
+             "Kaiming": round(v[3], 3)},
+            abs(v[0] - v[1]) < 0.015 and abs(v[0] - v[2]) < 0.015 and v[3] > v[0] + 0.005)
+
+
+@claim("01.zeros",
+       "Zero tables stay exactly 0 forever (the gradient of ⟨p, q⟩ with respect to p is q = 0); "
+       "only the biases learn.",
+       conditions="init zeros, any optimizer without noise; biases on",
+       expect="both tables exactly 0 after training; val between a small init's + 0.1 and the "
+              "mean predictor's")
+def _zeros(seed):
+    h, small = _run(seed, init="zeros"), _run(seed, init="normal")
+    P, Q = h.factors()
+    mean = baseline_rmse(_data(seed).train, _data(seed).val)
+    zero = not P.any() and not Q.any()
+    return ({"tables all zero": zero, "val": round(h.val_rmse[-1], 3),
+             "small init val": round(small.val_rmse[-1], 3), "mean": round(mean, 3)},
+            zero and small.val_rmse[-1] + 0.1 < h.val_rmse[-1] < mean)
+
+
+@claim("01.constant-rank1",
+       "A constant init keeps the learned rating matrix at rank 1: one non-zero singular value "
+       "(the true model has rank 4).",
+       conditions="init constant (0.1) on both tables, Adam, L2 on the batch's rows",
+       expect="second singular value < 1e-3 × the first; a N(0, 0.1) init has ≥ 4 above 10% of the first")
+def _constant_rank1(seed):
+    s = singular_values(*_run(seed, init="constant").factors())
+    s2 = singular_values(*_run(seed, init="normal").factors())
+    return ({"constant s2/s1": f"{s[1] / s[0]:.1e}", "normal: s above 10% of s1":
+             int((s2 > 0.1 * s2[0]).sum())},
+            s[1] < 1e-3 * s[0] and (s2 > 0.1 * s2[0]).sum() >= 4)
+
+
+@claim("01.std-sweep",
+       "Sliding a normal init's std up from 0.001, the first RMSE stays at the ratings' std until "
+       "about 0.2–0.3 and the final error starts to climb there; below 0.1 the std hardly matters.",
+       conditions="the panel's setup: Adam lr 0.02, L2 on the batch's rows λ = 0.05, dim 32, 15 epochs",
+       expect="first RMSE within 5% of the ratings' std for std ≤ 0.2 and > 10% above at 0.3; "
+              "final val for 0.001, 0.01, 0.1 within 0.015; std 0.5 ≥ 0.1 worse than std 0.01")
+def _std_sweep(seed):
+    sd = float(np.std(_data(seed).train.ratings))
+    h = {s: _run(seed, init="normal", init_std=s) for s in (0.001, 0.01, 0.1, 0.2, 0.3, 0.5)}
+    first = {s: x.train_rmse[0] for s, x in h.items()}
+    val = {s: x.val_rmse[-1] for s, x in h.items()}
+    small = [val[s] for s in (0.001, 0.01, 0.1)]
+    return ({"ratings' std": round(sd, 3), **{f"std {s}: first/val": f"{first[s]:.3f}/{val[s]:.3f}"
+                                              for s in h}},
+            all(abs(first[s] / sd - 1) < 0.05 for s in (0.001, 0.01, 0.1, 0.2))
+            and first[0.3] > 1.1 * sd and max(small) - min(small) < 0.015
+            and val[0.5] > val[0.01] + 0.1)
