@@ -333,7 +333,7 @@ def param_groups_exercise(split=None) -> Exercise:
         check,
         hints=["torch.optim.SGD([{'params': [...], 'lr': a}, {'params': [...], 'lr': b}])",
                "Embeddings want lr ≈ 30 (a mean loss scales each row's gradient by its "
-               "frequency); biases, especially the global one, want lr < 1."],
+               "frequency); biases, especially the global one, want lr < 1 (claim 03.two-lrs)."],
         solution=("def make_optimizer(model):\n"
                   "    return torch.optim.SGD([\n"
                   "        {'params': model.factor_parameters(), 'lr': 30.0},\n"
