@@ -12,11 +12,12 @@
 #
 # **You will be able to:**
 # 1. predict the RMSE of a model *before* training from its init std and embedding size;
-# 2. explain why `nn.Embedding`'s default N(0, 1) is an optimisation problem, not overfitting;
+# 2. explain why `nn.Embedding`'s default N(0, 1) fails — first an optimisation problem, then the
+#    cold items' init noise — and why that is not overfitting;
 # 3. show that Xavier and He help only through the *scale* they pick — and that Xavier's scale
 #    depends on how many rows (users, items) the table has;
-# 4. recognise what zero, constant and huge inits do (stuck at zero, rank-1 collapse, frozen cold
-#    items);
+# 4. recognise what zero, constant and huge inits do (stuck at zero, rank-1 collapse, cold items
+#    that keep their init — and when they do not);
 # 5. choose an init for a catalogue of any size and defend it.
 #
 # **Prerequisites:** PyTorch basics (`nn.Module`, `nn.Embedding`, an optimizer loop), RMSE.
@@ -42,16 +43,30 @@ from mfteach.lessons import initialization as lesson
 from mfteach.lessons.common import notebook_data
 from mfteach.ui import plots
 SEED = 0  # every experiment below is seeded: rerun a cell, get the same numbers
+torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
 
 # %% [markdown]
 # Our data: 600 users rate 1,500 items, 50,000 ratings on a 1–5 scale, generated from a *known*
 # rank-4 model plus noise (so we know the best achievable error). Popularity is skewed like real
 # catalogues, and 5% of items are *cold*: they have ratings in validation but none in training.
+#
+# **How cold items are chosen here matters.** In a real shop a cold item is a *new* item with its
+# first few ratings. `mf.synthetic` has no setting for that: it marks 5% of the items cold **at
+# random, whatever their popularity**, so the cold items here include blockbusters and carry
+# about a fifth of the validation ratings (claim 01.cold-share) — far more weight than new items
+# would have. Keep that share in mind: wherever cold items change the story, we print warm
+# (items with training ratings) and cold errors apart.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 split = notebook_data(cold_items=0.05, seed=SEED)
 print(split.train)
 print(split)
+c = lesson.cold_report(split)
+print(f"cold items: {c['cold items']} of {c['items']:,} ({c['cold items'] / c['items']:.0%}); "
+      f"they carry {c['val share']:.1%} of the validation ratings")
+print(f"the most popular cold item has {c['top cold ratings']} ratings (popularity rank "
+      f"{c['top cold rank']} of {c['items']:,})")
 
 # %% [markdown]
 # ## 1. See it fail
@@ -110,7 +125,13 @@ print(f"predicting the mean for everyone: {mean_rmse:.3f}")
 
 # %% [markdown]
 # The default init starts with an error of almost **6 rating points** on a 1–5 scale and after 15
-# epochs is still far worse than predicting the mean. Xavier and the plain small normal look alike.
+# epochs is still far worse than predicting the mean. Xavier and the plain small normal look alike
+# (claim 01.default-fails).
+#
+# "Predicting the mean" is the error of one constant guess, the training mean, on *this* data's
+# validation ratings. Every notebook prints its own: the data differ (here 600 × 1,500 with 5%
+# cold items; the article's sizes below, 1,000 × 500; other lessons vary the skew), so the same
+# model and the same baseline give different numbers in different notebooks.
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -126,6 +147,76 @@ ax.legend(); ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
+# ### The article's Example 1, run as written
+# The article we start from gives this model (its Example 1, quoted character for character). We
+# run it unchanged on data of its sizes (1,000 users × 500 items: `article_data`), adding only
+# what it leaves out, shown as glue.
+
+# %%
+from mfteach.lessons import article
+print(article.EXAMPLE_1)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+art = article.article_data(seed=SEED)   # 1,000 users × 500 items, raw 1–5 ratings
+torch.manual_seed(SEED)                 # glue: the article's nn.Embedding/xavier_uniform_ use the global RNG
+ns = article.run_example(1)             # the article's Example 1, exactly as written
+model = ns["model"]
+vu, vi = torch.as_tensor(art.val.users), torch.as_tensor(art.val.items)
+vr = torch.as_tensor(art.val.ratings, dtype=torch.float32)
+
+def article_val_rmse():
+    with torch.no_grad():
+        return torch.sqrt(((model(vu, vi) - vr) ** 2).mean()).item()
+
+with torch.no_grad():
+    print(f"before training: predictions {model(vu, vi).mean():.3f} ± {model(vu, vi).std():.3f}, "
+          f"val RMSE {article_val_rmse():.2f} (root-mean-square of the raw ratings "
+          f"{float(np.sqrt(np.mean(art.val.ratings ** 2))):.2f})")
+art_mean = mf.baseline_rmse(art.train, art.val)
+print(f"predicting the mean on this data: {art_mean:.3f}")
+
+# %% [markdown]
+# The article's model has **no bias terms** and is fed **raw 1–5 ratings**. With Xavier's small
+# scales, ⟨p, q⟩ starts ≈ 0 for every pair, so its first error is the ratings' own
+# root-mean-square — nearly 4× predicting the mean (claim 01.article-first). The article gives no
+# training loop for Example 1; we use its Example 2 loop, with one change shown:
+# the article: `optim.Adam(model.parameters(), lr=0.001, weight_decay=0.01)` → here:
+# `optim.Adam(model.parameters(), lr=0.001)` (weight decay is lesson 02's subject). Glue:
+# `num_epochs = 20`, and a `data_loader` of shuffled batches of 1,024 raw training ratings.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+num_epochs = 20                                                       # glue
+data_loader = lesson.BatchLoader(art.train, batch_size=1024, seed=SEED)  # glue
+criterion = nn.MSELoss()
+optimizer = torch.optim.Adam(model.parameters(), lr=0.001)            # weight_decay=0.01 removed
+art_curve = [article_val_rmse()]
+for epoch in range(num_epochs):                                       # the article's loop
+    for user_ids, item_ids, ratings in data_loader:
+        optimizer.zero_grad()
+        predictions = model(user_ids, item_ids)
+        loss = criterion(predictions, ratings)
+        loss.backward()
+        optimizer.step()
+    art_curve.append(article_val_rmse())
+print("article's model, val RMSE by epoch: " +
+      ", ".join(f"{e}: {art_curve[e]:.2f}" for e in (0, 5, 10, 20)))
+# One change: centre the ratings and add user, item and global biases (mfteach's MF); all else equal
+fixed = mf.train(art, init="xavier_uniform", dim=64, lr=0.001, epochs=20, batch_size=1024, seed=SEED)
+print(f"+ centring and biases (same Xavier, dim 64, lr 0.001, 20 epochs): val RMSE {fixed.val_rmse[-1]:.3f}")
+print(f"predicting the mean: {art_mean:.3f}")
+
+# %% [markdown]
+# Run as written, the article's model spends its first epochs just climbing from 0 to the level
+# of the ratings (still above 3 after 5 epochs) and ends only a little better than predicting the
+# mean (claim 01.article-trained). Its Xavier init is not what holds it back: with the *same*
+# init, centring the ratings and adding biases is the one change that takes it far below the mean
+# (claim 01.article-biases). That is why every model from here on centres the ratings and has
+# biases — and why the question of this lesson is the *scale* of the init, which Xavier only
+# happens to get about right.
+
+# %% [markdown]
 # ## 2. Predict, then run: the error before any training
 # **Predict first.** With N(0, 1) embeddings of size 32, how far off is a prediction *before* the
 # first step — 0.5, 1, 6 or 30 rating points? Write your guess down, then run the cell.
@@ -135,6 +226,8 @@ plt.show()
 # $d\sigma^4$, and the rating's own deviation from the mean adds $\operatorname{Var}(r)$:
 #
 # $$\text{first RMSE} \approx \sqrt{d\,\sigma^4 + \operatorname{Var}(r)} \quad\Rightarrow\quad \sqrt{d + 1}\ \text{for } N(0,1) \text{ and unit-variance ratings.}$$
+#
+# (claim 01.first-rmse)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -162,32 +255,45 @@ panel
 # - Start at `default N(0,1)`, pin it as A, then choose `normal(std)` with std 0.1. *Look for:* the
 #   predictions histogram shrinking into the 1–5 band, and validation dropping below the mean line.
 # - With `normal(std)`, slide the std from 0.001 up to 3. *Look for:* the point where the first
-#   RMSE leaves ≈ 0.94 and the final error starts to climb (around std 0.3).
+#   RMSE leaves the ratings' std (≈ 0.94) and the final error starts to climb (around std 0.2–0.3;
+#   claim 01.std-sweep).
 # - Choose `zeros`, then `constant (0.1)`. *Look for:* the item norms: they stay at 0, or all rows
 #   move together (section 6 explains).
-# - Set dim to 128 with the default init. *Look for:* the first RMSE ≈ √129 ≈ 11.
+# - Set dim to 128 with the default init. *Look for:* the first RMSE ≈ √129 ≈ 11 (claim
+#   01.first-rmse).
+# - Switch the optimizer to SGD and try `normal(std)` at 0.001, then 0.1. *Look for:* under SGD the
+#   small std trains worse; under Adam it does not (claim 01.xavier-sgd, claim 01.xavier-adam).
 
 # %% [markdown]
-# ## 4. Why N(0, 1) is an optimisation problem, not overfitting
+# ## 4. Why N(0, 1) fails: first an optimisation problem, then a cold-item problem — not overfitting
 # **Predict first.** If N(0,1) were *overfitting*, what would the training error look like?
-# (Low, while validation is high.) Let's look at both, and at what more steps and L2 do.
+# (Low, while validation is high.) Let's look at both — with warm and cold items apart — and at
+# what ten times more steps do.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 base = dict(reg="l2_batch", reg_strength=0.05)
+print(f"{'':20s} {'train':>6s} {'val':>6s} {'warm':>6s} {'cold':>6s}   (val = warm + cold items)")
 for label, kw in [("N(0,1), 15 epochs", dict(init="default")),
                   ("N(0,1), 150 epochs", dict(init="default", epochs=150)),
                   ("N(0,0.1), 15 epochs", dict(init="normal", init_std=0.1))]:
     h = mf.train(split, **base, **kw)
-    print(f"{label:20s} train {h.train_rmse[-1]:.3f}  val {h.val_rmse[-1]:.3f}")
+    warm, cold = lesson.warm_cold_rmse(h, split)
+    print(f"{label:20s} {h.train_rmse[-1]:6.3f} {h.val_rmse[-1]:6.3f} {warm:6.3f} {cold:6.3f}")
+print(f"predicting the mean: val {mean_rmse:.3f}")
 
 # %% [markdown]
-# After 15 epochs the N(0,1) model has not even fit the *training* data (train RMSE 0.87, barely
-# better than predicting the mean), so this is not overfitting: the optimizer has not arrived. Adam moves each weight
-# by roughly `lr` = 0.02 per step; 150 steps can move a weight by about 3, but it has to undo
-# weights of size 1 in 32 directions for every row — and rare rows get few steps. With ten times
-# more epochs the error keeps falling, which an overfitting model would not do. The L2 penalty is
-# on in all three runs: it does not rescue the big init either.
+# After 15 epochs the N(0,1) model has not even fit the *training* data (train RMSE 0.865, barely
+# better than predicting the mean, while N(0, 0.1) reaches 0.323): that is not overfitting, the
+# optimizer has not arrived (claim 01.not-arrived).
+#
+# With ten times more epochs it does arrive: its train error (0.318) and its error on **warm**
+# items (0.638 vs 0.616) catch up with the small init. Yet its validation error (1.015) is still
+# worse than predicting the mean — and the whole gap is the **cold** items (1.773 vs 0.865), which
+# here are 22.8% of the validation ratings (claim 01.long-run). Their rows never get a gradient
+# and keep the N(0,1) noise (section 7). So a low training error next to a high validation error
+# — which in the panel can look like textbook overfitting — is here the cold items' init, not
+# memorised training data. Had no item been cold, only the warm column would count.
 
 # %% [markdown]
 # ## 5. Xavier and He help only through their scale
@@ -201,9 +307,10 @@ table = pd.DataFrame(lesson.init_comparison(split, **base)).set_index("init")
 print(table.to_string())
 
 # %% [markdown]
-# Xavier lands exactly where a plain N(0, 0.1) or N(0, 0.01) does: **any small std works**; there
-# is nothing special about Xavier's formula here. He/Kaiming is a bit worse because its std
-# (√2/√dim = 0.25) is larger. The popular advice "use Xavier" is right for the wrong reason.
+# Xavier lands where a plain N(0, 0.1) or N(0, 0.01) does: **any small std works** here; there
+# is nothing special about Xavier's formula. He/Kaiming is a bit worse: its std (√2/√dim = 0.25)
+# is larger (claim 01.xavier-like-small). The popular advice "use Xavier" is right for the wrong
+# reason.
 #
 # And Xavier's std is **not** a property of the embedding size alone. For a weight of shape
 # `(rows, dim)` PyTorch takes `fan_in = dim` and `fan_out = rows`, so
@@ -219,8 +326,26 @@ for rows in (600, 1_500, 10_000, 1_000_000):
           f"(Kaiming: {mf.init_std('kaiming', rows, 32):.3f} whatever the rows)")
 
 # %% [markdown]
-# The second panel draws this for every scheme, up to a million rows, with your two tables marked.
-# Move the embedding dim; switch which scheme marks your tables.
+# **Does the mismatch hurt? It depends on the optimizer.** Take the scales Xavier gives a shop with
+# 5,000 users and 1,000,000 items (dim 32): 0.02 for users, 0.0014 for items — 14× apart. We train
+# on our data with those two scales, with one shared N(0, 0.05), and with a tiny N(0, 1e-5), once
+# with Adam and once with plain SGD (the panel's two setups).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(pd.DataFrame(lesson.scale_under_optimizers(split, seed=SEED)).set_index("init").to_string())
+
+# %% [markdown]
+# Under **Adam** the three scales end within 0.01 of each other (claim 01.xavier-adam): Adam divides
+# each gradient by its own running size, so every weight moves about `lr` per step however small
+# the gradient, and a tiny or mismatched init grows to a useful size within a few steps. Under
+# **SGD** the step is the gradient itself, and the gradient of ⟨p, q⟩ with respect to p is q: small
+# rows move slowly. There Xavier's mismatch costs accuracy, and std 1e-5 costs a lot (claim
+# 01.xavier-sgd). So Xavier's row-dependent scale is a fault to fix under SGD, and harmless under
+# Adam.
+#
+# The second panel draws the std of every scheme, up to a million rows, with your two tables
+# marked. Move the embedding dim; switch which scheme marks your tables.
 
 # %%
 std_panel = lesson.init_std_panel()
@@ -229,9 +354,9 @@ std_panel
 # %% [markdown]
 # ## 6. Zero, constant and huge inits
 # - **Zeros:** the gradient of ⟨p, q⟩ with respect to p is q — which is 0. Both tables stay
-#   exactly 0 forever; only the biases learn (validation ≈ 0.88, "biases only").
+#   exactly 0 forever; only the biases learn ("biases only", claim 01.zeros).
 # - **Constant:** every row starts identical, every row gets the same kind of update, and the
-#   learned rating matrix stays **rank 1**: one non-zero singular value.
+#   learned rating matrix stays **rank 1**: one non-zero singular value (claim 01.constant-rank1).
 #
 # **Predict first:** how many non-zero singular values will each learned matrix have (true rank 4)?
 
@@ -243,20 +368,31 @@ for init in ("zeros", "constant", "normal"):
     print(f"{init:9s} largest singular values: {np.array2string(s[:5], precision=2, suppress_small=True)}")
 
 # %% [markdown]
-# ## 7. Cold items keep their init forever
-# An item with no training ratings never gets a gradient, so its embedding is exactly its init.
-# With N(0,1) that is noise of size √dim in every prediction for it; with a small init the
-# prediction for a cold item falls back to (roughly) the biases.
+# ## 7. Cold items keep their init — when nothing touches the rows absent from a batch
+# An item with no training ratings never gets a gradient from the loss. With L2 on the *batch's*
+# rows (our setup) or no penalty at all, nothing else touches it either, so its embedding stays
+# exactly its init (claim 01.cold-unchanged). Its prediction error is then about the norm of the
+# user row it meets: with N(0,1) that is the user rows' typical norm after training (≈ 3.5 here),
+# not √dim ≈ 5.7, because the user rows shrink while they train (claim 01.cold-noise). With a
+# small init the prediction for a cold item falls back to (roughly) the biases.
+#
+# That changes when something *does* touch every row: `Adam(weight_decay=...)` (the article's own
+# setting) adds λ·w to every row's gradient, and an L2 penalty over all rows does the same. Then
+# the cold rows decay towards 0; AdamW's decoupled decay shrinks them only a few percent in the
+# same steps (claim 01.cold-decay; lesson 02 goes further).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for label, kw in [("N(0,1)", dict(init="default")), ("N(0,0.01)", dict(init="normal", init_std=0.01))]:
-    h = mf.train(split, **base, **kw)
-    cold = split.train.cold_items
-    unchanged = np.array_equal(h.tables[0][1][cold], h.factors()[1][cold])
-    res = mf.bucket_rmse(h.predict(split.val.users, split.val.items), split.val, h.train_item_counts)
-    print(f"{label:10s} cold rows unchanged: {unchanged};  cold-item RMSE {res['buckets']['cold']['rmse']:.2f}, "
-          f"popular-item RMSE {res['buckets']['popular']['rmse']:.2f}")
+cold = split.train.cold_items
+for label, kw in [("N(0,1), L2 on batch rows", dict(init="default", **base)),
+                  ("N(0,0.01), L2 on batch rows", dict(init="normal", init_std=0.01, **base)),
+                  ("N(0,1), Adam weight_decay=0.01", dict(init="default", reg="weight_decay", reg_strength=0.01))]:
+    h = mf.train(split, **kw)
+    q0, q1 = h.tables[0][1][cold], h.factors()[1][cold]
+    norm0, norm1 = np.linalg.norm(q0, axis=1).mean(), np.linalg.norm(q1, axis=1).mean()
+    warm_rmse, cold_rmse = lesson.warm_cold_rmse(h, split)
+    print(f"{label:31s} cold rows unchanged: {str(np.array_equal(q0, q1)):5s} (mean norm {norm0:.2f} → {norm1:.2f}); "
+          f"val RMSE warm {warm_rmse:.2f}, cold {cold_rmse:.2f}")
 
 # %% [markdown]
 # ## 8. Exercises
@@ -274,7 +410,7 @@ ex1.check(my_answer)
 
 # %% [markdown]
 # **Exercise 2.** Write one line of PyTorch that gives Xavier's scale for a square `dim × dim`
-# table — std = 1/√dim — *whatever the number of rows*. The check runs it on tables of 600,
+# table — mean 0, std = 1/√dim — *whatever the number of rows*. The check runs it on tables of 600,
 # 20,000 and 200,000 rows.
 
 # %%
@@ -286,8 +422,10 @@ def my_init(w):
 ex2.check(my_init)
 
 # %% [markdown]
-# **Exercise 3.** A catalogue of 1,000,000 items and 5,000 users, dim 32. Write `big_init` and use
-# the init-std panel to justify it: what would Xavier give each table, and what does that do?
+# **Exercise 3.** A catalogue of 1,000,000 items and 5,000 users, dim 32, trained with Adam *or*
+# plain SGD. Write `big_init` (mean 0) and use the init-std panel and the Adam-vs-SGD table of
+# section 5 to justify it: what would Xavier give each table, and under which optimizer does that
+# matter?
 
 # %%
 ex3 = lesson.catalogue_init_exercise()
@@ -333,21 +471,25 @@ plt.show()
 
 # %% [markdown]
 # On real data the N(0,1) model again starts ~6 stars off and stays worse than the mean. The gap
-# between Xavier and N(0, 0.1) is small, as on synthetic data. What shows *less* clearly here: real
+# between Xavier and N(0, 0.1) is small, as on synthetic data (claim 01.movielens). What shows *less* clearly here: real
 # data is sparser (9,066 movies, most with a handful of ratings), so every model's validation
 # error is closer to the mean predictor, and the item table (9,066 rows) gets a Xavier std about
 # 3.6× smaller than the user table (671 rows).
 
 # %% [markdown]
 # ## Summary: a checklist for your own model
+# - [ ] Centre the ratings and give the model biases: without them even a good init starts from 0
+#       on a 1–5 scale (claim 01.article-first, claim 01.article-biases).
 # - [ ] Compute √(dim·σ_u²σ_v² + Var r) for your init *before* training: it should be close to the
-#       ratings' std, not several times larger.
-# - [ ] Use a small normal init (std 0.01–0.1) for embedding tables; don't rely on
-#       `nn.Embedding`'s default N(0, 1).
+#       ratings' std, not several times larger (claim 01.first-rmse).
+# - [ ] Use a small normal init for embedding tables (0.01–0.1 under Adam; 0.05–0.1 under SGD);
+#       don't rely on `nn.Embedding`'s default N(0, 1) (claim 01.xavier-like-small).
 # - [ ] If you use Xavier, know that its scale depends on the number of rows — user and item tables
-#       differ, and padding a table changes its init.
-# - [ ] Never init embeddings with zeros or a constant.
-# - [ ] Check what your model predicts for cold items: their rows are exactly their init.
+#       differ, and padding a table changes its init. Harmless under Adam, costly under SGD.
+# - [ ] Never init embeddings with zeros or a constant (claim 01.zeros, claim 01.constant-rank1).
+# - [ ] Know your cold items: their share of the validation ratings, and their error apart from
+#       the warm items'. Without weight decay or an all-rows penalty their rows stay exactly their
+#       init; with `Adam(weight_decay)` they decay towards 0.
 #
 # **Next:** [02 — Regularization](02_regularization.ipynb): L2, L1, `weight_decay` in Adam vs AdamW,
 # and the validation U-curve.

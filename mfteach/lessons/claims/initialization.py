@@ -353,3 +353,27 @@ def _std_sweep(seed):
             all(abs(first[s] / sd - 1) < 0.05 for s in (0.001, 0.01, 0.1, 0.2))
             and first[0.3] > 1.1 * sd and max(small) - min(small) < 0.015
             and val[0.5] > val[0.01] + 0.1)
+
+
+@claim("01.movielens",
+       "On MovieLens (latest-small, offline) the N(0,1) model again starts about 6 stars off and "
+       "stays worse than predicting the mean; Xavier and N(0, 0.1) end close together, below it.",
+       conditions="mf.load_movielens_small(), random 80/10/10 split with the seed, Adam lr 0.02, "
+                  "L2 on the batch's rows λ = 0.05, dim 32, 15 epochs",
+       expect="N(0,1): first RMSE in [5, 7], final val > the mean predictor's; Xavier and N(0, 0.1) "
+              "within 0.02 of each other and both below the mean predictor", slow=True)
+def _movielens(seed):
+    from ...data import random_split
+    from ...datasets import load_movielens_small
+
+    real = random_split(load_movielens_small(), seed=seed)
+    mean = baseline_rmse(real.train, real.val)
+    h = {k: train(real, **BASE, **kw, seed=seed) for k, kw in
+         (("N(0,1)", dict(init="default")), ("Xavier", dict(init="xavier_uniform")),
+          ("N(0,0.1)", dict(init="normal", init_std=0.1)))}
+    v = {k: x.val_rmse[-1] for k, x in h.items()}
+    first = h["N(0,1)"].train_rmse[0]
+    return ({"N(0,1) first": round(first, 2), **{k: round(x, 3) for k, x in v.items()},
+             "mean": round(mean, 3)},
+            5 <= first <= 7 and v["N(0,1)"] > mean and abs(v["Xavier"] - v["N(0,0.1)"]) < 0.02
+            and max(v["Xavier"], v["N(0,0.1)"]) < mean)
