@@ -186,3 +186,27 @@ def _biases(seed):
     b = float(run_job(split, {**REFERENCE, "user_bias": False, "item_bias": False},
                       seed=seed).val_rmse[-1])
     return {"val with": a, "val without user/item biases": b}, 0.005 < b - a < 0.05
+
+
+@claim("04.healthy-diagnose",
+       "On the reference job `diagnose` raises no warning; its one note is the cold items (no "
+       "training ratings), which keep their small init: their dot products spread by less than "
+       "0.15 rating points, small next to the ratings' spread (≈ 0.9), so they predict about "
+       "their biases.",
+       conditions="capstone data ('medium'), reference settings (N(0, 0.05²) init, Adam, L2 on "
+                  "the batch's rows), 15 epochs",
+       expect="no warning; an info 'rows never updated' with ≥ 5 items and dot-product std < 0.15 "
+              "and < 0.2 × the rating std")
+def _healthy(seed):
+    from ...diagnostics import diagnose
+
+    split = capstone_data("medium", seed=seed)
+    found = diagnose(run_job(split, REFERENCE, seed=seed), split)
+    cold = [f for f in found if f.name == "rows never updated"]
+    ev = cold[0].evidence if cold else {}
+    spread = float(np.std(split.train.ratings))
+    noise = ev.get("std of their dot products", float("nan"))
+    out = {"warnings": sum(f.severity == "warning" for f in found), "cold items": ev.get("items", 0),
+           "dot-product std": noise, "rating std": spread}
+    return out, (out["warnings"] == 0 and bool(cold) and cold[0].severity == "info"
+                 and ev["items"] >= 5 and noise < 0.15 and noise < 0.2 * spread)
