@@ -5,8 +5,9 @@
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/main?urlpath=lab/tree/notebooks/03_skew_optimizers.ipynb)
 #
 # **The story.** Your recommender's RMSE improves every time the catalogue gets more
-# blockbuster-heavy. Meanwhile the long tail — the items a recommender exists for — is served
-# worse than ever, and the single number you report hides it. Someone suggests Adam "because it
+# blockbuster-heavy. Meanwhile the long tail — the items a recommender exists for — is served no
+# better, far worse than that number says, and the single number you report hides it
+# (claim 03.skew-hides). Someone suggests Adam "because it
 # handles sparse, skewed data", someone else `StandardScaler` on the ratings. This notebook
 # measures each claim.
 #
