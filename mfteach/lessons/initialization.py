@@ -318,13 +318,13 @@ def catalogue_init_exercise(dim=32) -> Exercise:
         lo, hi = min(stds), max(stds)
         if hi > 0.3:
             return False, (f"std {hi:.3f} is large: the first predictions are off by about "
-                           f"√dim·σ² = {math.sqrt(dim) * hi * hi:.2f} rating points (claim "
-                           f"01.first-rmse), and rows nothing touches keep that noise (claim "
-                           f"01.cold-unchanged)")
+                           f"√dim·σ² = {math.sqrt(dim) * hi * hi:.2f} rating points "
+                           f"(claim 01.first-rmse), and rows nothing touches keep that noise "
+                           f"(claim 01.cold-unchanged)")
         if hi > 1.5 * lo:
             return False, (f"std {stds[0]:.4f} on the 5k-row table but {stds[1]:.4f} on the "
-                           f"1M-row table (what Xavier does). Under Adam that is harmless (claim "
-                           f"01.xavier-adam), but under SGD the mismatched scales cost accuracy "
+                           f"1M-row table: different scales, as Xavier gives. Under Adam that is harmless "
+                           f"(claim 01.xavier-adam), but under SGD the mismatched scales cost accuracy "
                            f"(claim 01.xavier-sgd): pick one scale for both tables")
         if lo < 0.02:
             return False, (f"std {lo:.1e}: under Adam a small init is fine (claim 01.xavier-adam), "

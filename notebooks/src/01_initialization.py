@@ -255,14 +255,14 @@ panel
 # - Start at `default N(0,1)`, pin it as A, then choose `normal(std)` with std 0.1. *Look for:* the
 #   predictions histogram shrinking into the 1–5 band, and validation dropping below the mean line.
 # - With `normal(std)`, slide the std from 0.001 up to 3. *Look for:* the point where the first
-#   RMSE leaves the ratings' std (≈ 0.94) and the final error starts to climb (around std 0.2–0.3;
-#   claim 01.std-sweep).
+#   RMSE leaves the ratings' std (≈ 0.94) and the final error starts to climb (around std 0.2–0.3)
+#   (claim 01.std-sweep).
 # - Choose `zeros`, then `constant (0.1)`. *Look for:* the item norms: they stay at 0, or all rows
 #   move together (section 6 explains).
-# - Set dim to 128 with the default init. *Look for:* the first RMSE ≈ √129 ≈ 11 (claim
-#   01.first-rmse).
+# - Set dim to 128 with the default init. *Look for:* the first RMSE ≈ √129 ≈ 11
+#   (claim 01.first-rmse).
 # - Switch the optimizer to SGD and try `normal(std)` at 0.001, then 0.1. *Look for:* under SGD the
-#   small std trains worse; under Adam it does not (claim 01.xavier-sgd, claim 01.xavier-adam).
+#   small std trains worse; under Adam it does not (claim 01.xavier-sgd) (claim 01.xavier-adam).
 
 # %% [markdown]
 # ## 4. Why N(0, 1) fails: first an optimisation problem, then a cold-item problem — not overfitting
@@ -340,8 +340,8 @@ print(pd.DataFrame(lesson.scale_under_optimizers(split, seed=SEED)).set_index("i
 # each gradient by its own running size, so every weight moves about `lr` per step however small
 # the gradient, and a tiny or mismatched init grows to a useful size within a few steps. Under
 # **SGD** the step is the gradient itself, and the gradient of ⟨p, q⟩ with respect to p is q: small
-# rows move slowly. There Xavier's mismatch costs accuracy, and std 1e-5 costs a lot (claim
-# 01.xavier-sgd). So Xavier's row-dependent scale is a fault to fix under SGD, and harmless under
+# rows move slowly. There Xavier's mismatch costs accuracy, and std 1e-5 costs a lot
+# (claim 01.xavier-sgd). So Xavier's row-dependent scale is a fault to fix under SGD, and harmless under
 # Adam.
 #
 # The second panel draws the std of every scheme, up to a million rows, with your two tables
@@ -354,7 +354,7 @@ std_panel
 # %% [markdown]
 # ## 6. Zero, constant and huge inits
 # - **Zeros:** the gradient of ⟨p, q⟩ with respect to p is q — which is 0. Both tables stay
-#   exactly 0 forever; only the biases learn ("biases only", claim 01.zeros).
+#   exactly 0 forever; only the biases learn ("biases only") (claim 01.zeros).
 # - **Constant:** every row starts identical, every row gets the same kind of update, and the
 #   learned rating matrix stays **rank 1**: one non-zero singular value (claim 01.constant-rank1).
 #
@@ -379,7 +379,7 @@ for init in ("zeros", "constant", "normal"):
 # That changes when something *does* touch every row: `Adam(weight_decay=...)` (the article's own
 # setting) adds λ·w to every row's gradient, and an L2 penalty over all rows does the same. Then
 # the cold rows decay towards 0; AdamW's decoupled decay shrinks them only a few percent in the
-# same steps (claim 01.cold-decay; lesson 02 goes further).
+# same steps (claim 01.cold-decay) — lesson 02 goes further.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -479,14 +479,14 @@ plt.show()
 # %% [markdown]
 # ## Summary: a checklist for your own model
 # - [ ] Centre the ratings and give the model biases: without them even a good init starts from 0
-#       on a 1–5 scale (claim 01.article-first, claim 01.article-biases).
+#       on a 1–5 scale (claim 01.article-first) (claim 01.article-biases).
 # - [ ] Compute √(dim·σ_u²σ_v² + Var r) for your init *before* training: it should be close to the
 #       ratings' std, not several times larger (claim 01.first-rmse).
 # - [ ] Use a small normal init for embedding tables (0.01–0.1 under Adam; 0.05–0.1 under SGD);
 #       don't rely on `nn.Embedding`'s default N(0, 1) (claim 01.xavier-like-small).
 # - [ ] If you use Xavier, know that its scale depends on the number of rows — user and item tables
 #       differ, and padding a table changes its init. Harmless under Adam, costly under SGD.
-# - [ ] Never init embeddings with zeros or a constant (claim 01.zeros, claim 01.constant-rank1).
+# - [ ] Never init embeddings with zeros or a constant (claim 01.zeros) (claim 01.constant-rank1).
 # - [ ] Know your cold items: their share of the validation ratings, and their error apart from
 #       the warm items'. Without weight decay or an all-rows penalty their rows stay exactly their
 #       init; with `Adam(weight_decay)` they decay towards 0.
