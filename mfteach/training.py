@@ -230,7 +230,7 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
     last_good = [None]
     record(0, float("nan"), (rmse(*ev_tr), rmse(u_va, i_va, z_va)))
     bs = cfg.batch_size
-    penal = cfg.reg != "weight_decay" and cfg.reg_strength > 0
+    penal = cfg.reg not in ("weight_decay", "none") and cfg.reg_strength > 0
     custom = make_optimizer is not None
     for epoch in range(1, cfg.epochs + 1):
         perm = torch.randperm(n, generator=gen).to(dev)

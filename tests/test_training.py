@@ -349,3 +349,10 @@ def test_a_misspelt_name_gets_a_did_you_mean():
         mf.TrainConfig(init="xavier")
     with pytest.raises(ValueError, match=r"reg must be one of \[[^]]*\], got 'ridge'$"):
         mf.TrainConfig(reg="ridge")                     # nothing close: no guess
+
+
+def test_reg_none_ignores_a_strength(small):
+    """reg='none' with a leftover strength trains with no penalty (it used to crash)."""
+    a = mf.train(small, epochs=2, batch_size=512, reg="none", reg_strength=0.3)
+    b = mf.train(small, epochs=2, batch_size=512, reg="none")
+    assert a.ok and a.val_rmse == b.val_rmse
