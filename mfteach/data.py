@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._csv import FLOAT32_LIMIT, first_duplicate
+
 __all__ = ["Ratings", "Truth", "Split", "synthetic", "random_split", "per_user_split",
            "cold_item_split"]
 
@@ -46,9 +48,14 @@ def _as_index_array(name, values, n):
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            lo, hi = arr.min(), arr.max()
+            if lo < 0 or hi >= n:  # before the cast: a float beyond int64 has no int64 value
+                raise ValueError(f"{name} holds index {lo if lo < 0 else hi:.17g}, outside 0..{n - 1}")
             arr = arr.astype(np.int64)
         else:
             raise TypeError(f"{name} must hold integer indices, got dtype {arr.dtype}")
+    if arr.size and arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} holds index {int(arr.max())}, outside 0..{n - 1}")
     arr = arr.astype(np.int64, copy=False)
     if arr.size:
         lo, hi = arr.min(), arr.max()
@@ -77,18 +84,27 @@ class Ratings:
         if n_items is None:
             n_items = int(items_arr.max()) + 1 if items_arr.size else 0
         for pname, val in (("n_users", n_users), ("n_items", n_items)):
-            if not isinstance(val, (int, np.integer)) or val < 0:
+            if not isinstance(val, (int, np.integer)) or isinstance(val, (bool, np.bool_)) or val < 0:
                 raise ValueError(f"{pname} must be a non-negative integer, got {val!r}")
         self.n_users, self.n_items = int(n_users), int(n_items)
         self.users = _as_index_array("users", users_arr, self.n_users)
         self.items = _as_index_array("items", items_arr, self.n_items)
-        r = np.asarray(ratings, dtype=np.float64)
+        try:
+            r = np.asarray(ratings, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            shown = repr(ratings) if len(repr(ratings)) <= 60 else repr(ratings)[:60] + "…"
+            raise type(e)(f"ratings must be numbers, got {shown} ({e})") from None
         if not (r.ndim == 1 and len(r) == len(self.users) == len(self.items)):
             raise ValueError(f"users, items and ratings must be 1-D of equal length, got "
                              f"{len(self.users)}, {len(self.items)}, {r.shape}")
         if r.size and not np.all(np.isfinite(r)):
             k = int(np.flatnonzero(~np.isfinite(r))[0])
             raise ValueError(f"ratings must be finite: rating #{k} is {r[k]}")
+        too_big = np.abs(r) >= FLOAT32_LIMIT  # finite in float64, infinite once stored as float32
+        if too_big.any():
+            k = int(np.flatnonzero(too_big)[0])
+            raise ValueError(f"rating #{k} is {r[k]:g}, too large for float32, the type ratings "
+                             f"are stored in (at most ±{np.finfo(np.float32).max:.4g})")
         if scale is not None:
             lo, hi = (float(s) for s in scale)
             if not lo < hi:
@@ -100,11 +116,9 @@ class Ratings:
             scale = (lo, hi)
         self.ratings = r.astype(np.float32)
         self.scale = scale
-        if not allow_duplicates and len(self.users):
-            key = self.users * max(self.n_items, 1) + self.items
-            uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
-            if (counts > 1).any():
-                dup = int(np.flatnonzero(key == uniq[counts > 1][0])[1])
+        if not allow_duplicates and len(self.users) > 1:
+            dup = first_duplicate(self.users, self.items, self.n_users, self.n_items)
+            if dup is not None:
                 raise ValueError(f"duplicate (user, item) pair ({self.users[dup]}, {self.items[dup]}) "
                                  f"at rating #{dup}; pass allow_duplicates=True to keep duplicates")
         self.allow_duplicates = allow_duplicates

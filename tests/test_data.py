@@ -64,6 +64,40 @@ def test_ratings_validate_themselves():
     assert len(ok) == 3
 
 
+def test_ratings_refuse_what_float32_cannot_store():
+    """Ratings are stored as float32: a finite float64 beyond its range would become inf."""
+    with pytest.raises(ValueError, match=r"rating #0 is 1e\+39, too large for float32"):
+        mf.Ratings([0], [0], [1e39])
+    with pytest.raises(ValueError, match=r"rating #1 is -3.5e\+38, too large for float32"):
+        mf.Ratings([0, 1], [0, 0], [3, -3.5e38])
+    ok = mf.Ratings([0, 1], [0, 0], [3.4e38, -3.4e38])
+    assert np.isfinite(ok.ratings).all() and ok.ratings.dtype == np.float32
+    with pytest.raises(ValueError, match="ratings must be numbers"):
+        mf.Ratings([0], [0], ["good"])
+
+
+def test_ratings_indices_beyond_int64_are_refused_not_wrapped():
+    with pytest.raises(ValueError, match=r"users holds index 9223372036854775808, outside 0..4"):
+        mf.Ratings(np.array([2**63], np.uint64), [0], [1.0], n_users=5, n_items=1)
+    with pytest.raises(ValueError, match=r"items holds index 1e\+20, outside 0..0"):
+        mf.Ratings([0], np.array([1e20]), [1.0], n_users=1, n_items=1)
+    with pytest.raises(ValueError, match="n_users must be a non-negative integer"):
+        mf.Ratings([0], [0], [1.0], n_users=True)
+    ok = mf.Ratings(np.array([0, 3], np.uint64), np.array([1.0, 0.0]), [1.0, 2.0], n_users=4, n_items=2)
+    assert ok.users.tolist() == [0, 3] and ok.items.tolist() == [1, 0]
+
+
+def test_duplicate_check_cannot_overflow_its_pair_key():
+    """user * n_items + item overflows int64 for 2**33 × 2**33: (2**31, 0) would look like (0, 0)."""
+    big = 2**33
+    ok = mf.Ratings([0, 2**31], [0, 0], [1.0, 2.0], n_users=big, n_items=big)
+    assert len(ok) == 2
+    with pytest.raises(ValueError, match=r"duplicate \(user, item\) pair \(5, 7\) at rating #2"):
+        mf.Ratings([5, 2**31, 5], [7, 0, 7], [1.0, 2.0, 3.0], n_users=big, n_items=big)
+    with pytest.raises(ValueError, match=r"pair \(3, 1\) at rating #3"):
+        mf.Ratings([3, 0, 2, 3, 0], [1, 0, 2, 1, 0], [1, 2, 3, 4, 5])  # the first repeat in order
+
+
 def test_ratings_repr_counts_and_frames():
     d = mf.synthetic(50, 80, 500, seed=0)
     text = repr(d)
