@@ -258,7 +258,7 @@ panel
 #   RMSE leaves the ratings' std (≈ 0.94) and the final error starts to climb (around std 0.2–0.3)
 #   (claim 01.std-sweep).
 # - Choose `zeros`, then `constant (0.1)`. *Look for:* the item norms: they stay at 0, or all rows
-#   move together (section 6 explains).
+#   move together (section 6 explains) (claim 01.zeros) (claim 01.constant-rank1).
 # - Set dim to 128 with the default init. *Look for:* the first RMSE ≈ √129 ≈ 11
 #   (claim 01.first-rmse).
 # - Switch the optimizer to SGD and try `normal(std)` at 0.001, then 0.1. *Look for:* under SGD the
@@ -483,7 +483,8 @@ plt.show()
 # - [ ] Compute √(dim·σ_u²σ_v² + Var r) for your init *before* training: it should be close to the
 #       ratings' std, not several times larger (claim 01.first-rmse).
 # - [ ] Use a small normal init for embedding tables (0.01–0.1 under Adam; 0.05–0.1 under SGD);
-#       don't rely on `nn.Embedding`'s default N(0, 1) (claim 01.xavier-like-small).
+#       don't rely on `nn.Embedding`'s default N(0, 1) (claim 01.xavier-like-small)
+#       (claim 01.xavier-sgd).
 # - [ ] If you use Xavier, know that its scale depends on the number of rows — user and item tables
 #       differ, and padding a table changes its init. Harmless under Adam, costly under SGD.
 # - [ ] Never init embeddings with zeros or a constant (claim 01.zeros) (claim 01.constant-rank1).
