@@ -292,7 +292,7 @@ def test_bad_settings_are_refused_with_the_control_named(tiny_data):
     with pytest.raises(ValueError, match="reg_strength for 'adam_weight_decay' must be in"):
         regularization.reg_panel(reg="adam_weight_decay", reg_strength=0.5)
     with pytest.raises(ValueError, match="has no fault"):
-        capstone.capstone_panel("easy", padding=False)
+        capstone.capstone_panel("easy", sgd_lr=False)
 
 
 def test_result_cache_is_bounded_by_bytes_and_count():

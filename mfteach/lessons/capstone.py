@@ -325,14 +325,12 @@ def _describe_capstone(run):
 
 
 @panel_factory
-def capstone_panel(level="hard", *, padding=True, init=True, weight_decay=True, biases=True,
-                   evaluation=True, sgd_lr=True, projector=False) -> Panel:
-    """Notebook 04's fault switchboard: one toggle per planted fault of ``level`` (on = broken).
-
-    ``padding`` is kept only so old calls still bind: no level plants it any more."""
+def capstone_panel(level="hard", *, init=True, weight_decay=True, biases=True, evaluation=True,
+                   sgd_lr=True, projector=False) -> Panel:
+    """Notebook 04's fault switchboard: one toggle per planted fault of ``level`` (on = broken)."""
     faults = _level(level)
-    given = dict(padding=padding, init=init, weight_decay=weight_decay, biases=biases,
-                 evaluation=evaluation, sgd_lr=sgd_lr)
+    given = dict(init=init, weight_decay=weight_decay, biases=biases, evaluation=evaluation,
+                 sgd_lr=sgd_lr)
     stray = [f for f, on in given.items() if f not in faults and on is not True]
     if stray:
         raise ValueError(f"level {level!r} has no fault(s) {stray}; its faults: {list(faults)}")
