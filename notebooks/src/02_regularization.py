@@ -82,8 +82,8 @@ print(f"λ* = 2·σ_max/N for this model (raw ratings, no biases): {lesson.zero_
 
 # %% [markdown]
 # Not the failure you may have read about. The embeddings are **not** zero (largest weight ≈ 0.5),
-# yet validation error is ≈ 2.57, more than twice as bad as predicting the mean (claim
-# 02.article-literal). The model has no biases and sees raw 1–5 ratings, so its dot products must
+# yet validation error is ≈ 2.57, more than twice as bad as predicting the mean
+# (claim 02.article-literal). The model has no biases and sees raw 1–5 ratings, so its dot products must
 # produce the ≈ 3.5-star average themselves, and the decay shrinks them well below it. Zeroing
 # needs a weight decay past the cliff λ\* = 2·σ_max/N explained in section 4; for this model
 # λ\* ≈ 0.021, above the article's 0.01 (claim 02.article-cliff).
@@ -147,8 +147,8 @@ plt.show()
 #
 # Without regularization the training error heads to 0 (0.06) while validation ends *worse than
 # predicting the mean*: the embeddings memorise. With λ = 0.5 every embedding is shrunk away and
-# only the biases are left: both errors are high. In between is the bottom of the U (claim
-# 02.u-curve).
+# only the biases are left: both errors are high. In between is the bottom of the U
+# (claim 02.u-curve).
 
 # %% [markdown]
 # ## 3. The live panel
@@ -227,8 +227,8 @@ for name, data in (("uniform", uniform), ("skewed", skewed)):
 # ## 5. AdamW: why its default does nothing here
 # AdamW decays weights directly: w ← w − lr·λ·w each step, outside Adam's normalisation. With
 # lr = 0.02 and the usual default λ = 0.01 that is a 0.02% shrink per step — about 3% over the
-# whole run (150 steps). To matter, lr·λ must be near 0.01–0.02 per step: λ ≈ 1 (claim
-# 02.adamw-default).
+# whole run (150 steps). To matter, lr·λ must be near 0.01–0.02 per step: λ ≈ 1
+# (claim 02.adamw-default).
 
 # %%
 # NBVAL_CHECK_OUTPUT
