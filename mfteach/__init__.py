@@ -7,13 +7,14 @@ Three layers, importing one way only (a test guards it):
 - ``mfteach.lessons``: one module per lesson (setup, experiments, panel, exercises).
 ``ui`` and ``lessons`` load on first use, so ``import mfteach`` stays free of matplotlib.
 """
-from .data import Ratings, Split, Truth, cold_item_split, per_user_split, random_split, synthetic
+from .data import Ratings, Split, Truth, synthetic
 from .datasets import DatasetUnavailable, load_movielens_100k, load_movielens_small
 from .diagnostics import Finding, diagnose
 from .files import read_movielens_udata, read_ratings
 from .metrics import (baseline_rmse, bucket_rmse, history_bucket_rmse, norm_popularity_spearman,
                       recovery_r2, rmse, singular_values)
 from .model import INIT_SCHEMES, MF, expected_initial_rmse, init_embedding_, init_std
+from .splits import cold_item_split, per_user_split, random_split
 from .preprocessing import BUCKETS, IdMap, Normalizer, popularity_buckets
 from .training import OPTIMIZERS, REGULARIZERS, Divergence, History, TrainConfig, train
 

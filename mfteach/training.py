@@ -14,7 +14,8 @@ import time
 import numpy as np
 import torch
 
-from .data import Ratings, Split, random_split
+from .data import Ratings, Split
+from .splits import random_split
 from .history import Divergence, History, blowup_reason, divergence, scale_width
 from .config import OPTIMIZERS, REGULARIZERS, TrainConfig
 from .model import MF

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "mfteach"
-CORE = ["data", "files", "_csv", "datasets", "preprocessing", "model", "config", "history",
+CORE = ["data", "splits", "files", "_csv", "datasets", "preprocessing", "model", "config", "history",
         "training", "metrics", "diagnostics"]
 
 

@@ -146,3 +146,17 @@ def test_split_rejects_bad_shares():
         mf.random_split(d, val=1.5)
     with pytest.raises(ValueError, match="val \\+ test"):
         mf.random_split(d, val=0.6, test=0.5)
+
+
+def test_ratings_replace_and_split_map_keep_everything_else():
+    d = mf.synthetic(50, 60, 900, seed=0)
+    bigger = d.replace(n_items=d.n_items + 10, truth=None)
+    assert bigger.n_items == 70 and len(bigger) == len(d) and bigger.name == d.name
+    assert np.array_equal(bigger.items, d.items) and bigger.scale == d.scale
+    with pytest.raises(ValueError, match="outside 0..4"):
+        d.replace(n_items=5)                              # validated again
+    with pytest.raises(TypeError, match="unknown field"):
+        d.replace(colour="red")
+    s = mf.random_split(d, seed=0)
+    scaled = s.map(lambda r: r.replace(ratings=r.ratings * 2, scale=(2, 10), truth=None))
+    assert scaled.kind == s.kind and np.allclose(scaled.val.ratings, 2 * s.val.ratings)

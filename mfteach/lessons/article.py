@@ -15,7 +15,8 @@ import tempfile
 
 import numpy as np
 
-from ..data import Ratings, Split, random_split, synthetic
+from ..data import Ratings, Split, synthetic
+from ..splits import random_split
 from ..training import train
 
 __all__ = ["EXAMPLE_1", "EXAMPLE_2", "EXAMPLE_3", "EXAMPLES", "run_example", "article_data",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import Split, random_split, synthetic
+from ..data import Split, synthetic
+from ..splits import random_split
 from ..metrics import history_bucket_rmse, recovery_r2, singular_values
 from ..model import expected_initial_rmse
 from ..preprocessing import popularity_buckets

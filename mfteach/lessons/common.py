@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..data import Split, random_split, synthetic
+from ..data import Split, synthetic
+from ..splits import random_split
 from ..metrics import baseline_rmse
 
 __all__ = ["notebook_data", "reference_rmse", "Run", "grid"]

@@ -136,7 +136,7 @@ def _scoreboard(seed):
        expect="broken > 3 × mean; reference < mean; relative gain on MovieLens < 0.25 < "
               "relative gain on synthetic data", slow=True)
 def _real(seed):
-    from ...data import random_split
+    from ...splits import random_split
     from ...datasets import load_movielens_small
 
     out, gains = {}, {}

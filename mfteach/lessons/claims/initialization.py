@@ -363,7 +363,7 @@ def _std_sweep(seed):
        expect="N(0,1): first RMSE in [5, 7], final val > the mean predictor's; Xavier and N(0, 0.1) "
               "within 0.02 of each other and both below the mean predictor", slow=True)
 def _movielens(seed):
-    from ...data import random_split
+    from ...splits import random_split
     from ...datasets import load_movielens_small
 
     real = random_split(load_movielens_small(), seed=seed)

@@ -279,7 +279,7 @@ def _dense_cost(seed):
 
 
 def _movielens(seed):
-    from ...data import random_split
+    from ...splits import random_split
     from ...datasets import load_movielens_small
     from ...metrics import bucket_rmse
 
@@ -321,7 +321,7 @@ def _ml(seed):
        conditions="As 03.movielens",
        expect="share of validation ratings on items with > 100 training ratings in [0.10, 0.22]")
 def _ml_share(seed):
-    from ...data import random_split
+    from ...splits import random_split
     from ...datasets import load_movielens_small
 
     real = random_split(load_movielens_small(), seed=seed)
