@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from . import progress
 
-__all__ = ["Exercise", "CheckResult", "Hint", "close_to", "check_init_function"]
+__all__ = ["Exercise", "CheckResult", "Hint", "close_to", "check_init_function", "tidy"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class Exercise:
             ok, message = self.checker(answer)
         except Exception as e:  # the student's code failed inside the check
             ok, message = False, f"running your answer raised {type(e).__name__}: {e}"
+        message = tidy(str(message))
         self.solved = self.solved or bool(ok)
         progress.record(self.id, self.name, bool(ok), message)
         return CheckResult(bool(ok), message)
@@ -110,9 +111,23 @@ class Exercise:
                 f".check(answer), .hint(), .solution()</i></div>")
 
 
+def tidy(message: str) -> str:
+    """A message with no 17-digit floats (rounded to 4 significant digits) and no printed "nan"
+    or "inf" (a parenthesis that shows one is dropped; elsewhere it reads "not a number")."""
+    message = re.sub(r"(?<![\w.])-?\d+\.\d{7,}(?:e-?\d+)?",
+                     lambda m: f"{float(m.group()):.4g}", message)
+    message = re.sub(r"\s*\([^()]*\b(?:nan|inf)\b[^()]*\)", "", message)
+    message = re.sub(r"-?\binf\b", "infinite", message)
+    return re.sub(r"\bnan\b", "not a number", message)
+
+
 # -- reusable checkers ---------------------------------------------------------------------------
-def close_to(target: float, rel=0.05, what="your value", unit=""):
-    """Checker: a number within ``rel`` (relative) of ``target``."""
+def close_to(target: float, rel=0.05, what="your value", unit="", slips=()):
+    """Checker: a number within ``rel`` (relative) of ``target``.
+
+    slips: (value, message) pairs — what a usual mistake gives and the mistake's name; an answer
+    within ``rel`` of one (and not of the target) is told that message.
+    """
 
     def check(answer):
         try:
@@ -120,13 +135,43 @@ def close_to(target: float, rel=0.05, what="your value", unit=""):
         except (TypeError, ValueError):
             return False, f"{what} should be a number, got {answer!r}"
         if not math.isfinite(x):
-            return False, f"{what} is {x}; it should be a finite number"
+            return False, f"{what} is not a finite number (infinite or undefined): check the formula"
         if abs(x - target) <= rel * abs(target):
             return True, f"{what} = {x:.4g}{unit} (expected ≈ {target:.4g}{unit})"
         direction = "too big" if x > target else "too small"
+        for value, why in slips:
+            if abs(x - value) <= rel * abs(value):
+                return False, f"{what} = {x:.4g}{unit} is {direction}: {why}"
         return False, f"{what} = {x:.4g}{unit} is {direction} (off by {abs(x / target - 1):.0%})"
 
     return check
+
+
+def _std_slip(std: float, target: float, dim: int) -> str:
+    """A name for the usual slip behind an init std that misses ``target`` ('' when none fits)."""
+    def near(x, y, rel=0.06):
+        return y > 0 and abs(x / y - 1) <= rel
+
+    if near(std, 1.0):
+        return " — that is N(0, 1), nn.Embedding's default: scale it down"
+    if near(std, target / math.sqrt(3)):
+        return (" — uniform_(w, -a, a) has std a/√3, not a: use a = √3·std")
+    if near(std, target * math.sqrt(2)):
+        return " — a factor √2 too big: Kaiming/He's gain √2 is for ReLU layers, not embeddings"
+    if near(std, target * target) or near(std, 1 / dim):
+        return " — that is 1/dim, not 1/√dim: take the square root"
+    if near(std, math.sqrt(target)):
+        return " — that std is the square root of the target: the std itself should be the target"
+    return ""
+
+
+def _constant_problem(w) -> str | None:
+    """A message when every weight of ``w`` has the same value (a zeros or constant init)."""
+    spread = (w.max() - w.min()).item()
+    if spread <= 1e-6 * max(abs(w.mean().item()), 1e-3):
+        return (f"every weight is the same value ({w.mean().item():.3g}): a zeros/constant init has "
+                f"std 0, so all rows start identical and never break symmetry — draw random values")
+    return None
 
 
 def check_init_function(target_std: float, dim=32, rows=(600, 20_000, 200_000), rel=0.1):
@@ -143,17 +188,21 @@ def check_init_function(target_std: float, dim=32, rows=(600, 20_000, 200_000), 
             with torch.no_grad():
                 fn(w)
             if not torch.isfinite(w).all():
-                return False, (f"on a ({n}, {dim}) table some weights were not set (NaN left): "
-                               f"initialise the tensor in place, e.g. nn.init.normal_(w, ...)")
+                return False, (f"on a ({n:,}, {dim}) table some weights were not set (NaN left): "
+                               f"initialise the tensor in place, e.g. nn.init.normal_(w, ...) — "
+                               f"a function that returns a new tensor leaves w untouched")
+            same = _constant_problem(w)
+            if same:
+                return False, same
             stds[n] = w.std().item()
         bad = {n: s for n, s in stds.items() if abs(s / target_std - 1) > rel}
         shown = ", ".join(f"{n:,} rows → {s:.4f}" for n, s in stds.items())
         if bad:
             n, s = next(iter(bad.items()))
             depends = max(stds.values()) / max(min(stds.values()), 1e-12) > 1 + 2 * rel
-            why = (" — it changes with the number of rows, like Xavier does" if depends
-                   else "")
-            return False, f"std {s:.4f} on {n:,} rows, target {target_std}{why} ({shown})"
-        return True, f"std ≈ {target_std} for every table size ({shown})"
+            why = (" — it changes with the number of rows, like Xavier does: leave the rows out "
+                   "of the formula" if depends else _std_slip(s, target_std, dim))
+            return False, f"std {s:.4f} on {n:,} rows, target {target_std:.4f}{why} ({shown})"
+        return True, f"std ≈ {target_std:.4f} for every table size ({shown})"
 
     return check

@@ -246,7 +246,14 @@ def first_rmse_exercise(std=0.5, dim=64, rating_var=0.88) -> Exercise:
         "first RMSE by hand",
         f"Both tables start N(0, {std}²), dim = {dim}, the ratings' variance around their mean is "
         f"{rating_var}. What RMSE do you expect before the first step?",
-        close_to(target, rel=0.03, what="your first RMSE"),
+        close_to(target, rel=0.03, what="your first RMSE", slips=(
+            (target ** 2, "that is the mean squared error — take the square root"),
+            (math.sqrt(dim * std ** 2 + rating_var), "you used σ² per product; a product of two "
+             "independent N(0, σ²) numbers has variance σ²·σ² = σ⁴"),
+            (math.sqrt(dim) * std ** 2, "you left out the ratings' own variance Var(r)"),
+            (math.sqrt(std ** 4 + rating_var), "<p, q> sums dim products: multiply σ⁴ by dim"),
+            (math.sqrt(dim) * std ** 2 + math.sqrt(rating_var), "standard deviations do not add: "
+             "add the variances, then take one square root"))),
         hints=["Each prediction is the mean plus <p, q>, a sum of dim products p_k·q_k.",
                "One product of two independent N(0, σ²) numbers has variance σ⁴, so <p, q> has "
                "variance dim·σ⁴; the rating's own deviation adds Var(r).",
@@ -258,11 +265,16 @@ def _mean_problem(fn, dim, rows=20_000):
     """A message if ``fn`` fills a (rows, dim) table with a clearly non-zero mean, else None."""
     import torch
 
+    from .exercises import _constant_problem
+
     w = torch.full((rows, dim), float("nan"))
     with torch.no_grad():
         fn(w)
     if not torch.isfinite(w).all():
         return None  # the std checks below say what is wrong
+    same = _constant_problem(w)
+    if same:
+        return same
     mean, std = w.mean().item(), w.std().item()
     if abs(mean) > 0.1 * max(std, 1e-12):
         return (f"your weights have mean {mean:.3g} (std {std:.3g}): centre them on 0 — a shared "

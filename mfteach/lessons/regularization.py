@@ -1,7 +1,6 @@
 """Lesson 02 (regularization): its regularizer table, experiments, live panel and exercises."""
 from __future__ import annotations
 
-import copy
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -208,54 +207,9 @@ def bucket_norm_ratios(history) -> dict:
 
 
 # -- exercises -----------------------------------------------------------------------------------
-def _reference_step(model, opt, u, i, r, lam):
-    pred, p, q = model.forward_parts(u, i)
-    loss = ((pred - r) ** 2).mean() + lam * ((p * p).sum(1) + (q * q).sum(1)).mean()
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-
-
 def penalty_step_exercise() -> Exercise:
     """Write a training step with the classic MF penalty on the rows in the batch."""
-    import torch
-
-    from ..model import MF
-
-    def check(step):
-        if not callable(step):
-            return False, "pass your function train_step(model, opt, u, i, r, lam)"
-        g = torch.Generator().manual_seed(0)
-        u = torch.randint(0, 30, (64,), generator=g)
-        i = torch.randint(0, 20, (64,), generator=g)  # item 19 and others may be missing
-        r = torch.randn(64, generator=g)
-        base = MF(40, 50, 8, seed=0)  # users 30-39 and items 20-49 are never in the batch
-        results = {}
-        for who, fn in (("yours", step), ("reference", _reference_step)):
-            m = copy.deepcopy(base)
-            opt = torch.optim.SGD(m.parameters(), lr=0.5)
-            fn(m, opt, u, i, r, 0.3)
-            results[who] = m
-        yours, ref = results["yours"], results["reference"]
-        Py, Qy = yours.user_factors.weight.detach(), yours.item_factors.weight.detach()
-        Pr, Qr = ref.user_factors.weight.detach(), ref.item_factors.weight.detach()
-        if torch.equal(Qy, base.item_factors.weight.detach()):
-            return False, "the weights did not change: call loss.backward() and opt.step()"
-        outside = slice(20, 50)
-        if not torch.allclose(Qy[outside], base.item_factors.weight.detach()[outside]):
-            return False, ("rows that are NOT in the batch changed: your penalty covers every row "
-                           "(that is 'L2 on all rows'); use only the batch's rows p = P[u], q = Q[i]")
-        if torch.allclose(Qy, Qr, atol=1e-6) and torch.allclose(Py, Pr, atol=1e-6):
-            return True, "same update as λ·mean over the batch of (‖p_u‖² + ‖q_i‖²)"
-        # diagnose the usual slips
-        plain = copy.deepcopy(base)
-        opt = torch.optim.SGD(plain.parameters(), lr=0.5)
-        _reference_step(plain, opt, u, i, r, 0.0)
-        if torch.allclose(Qy, plain.item_factors.weight.detach(), atol=1e-6):
-            return False, "your step is a plain MSE step: the penalty is missing (or λ is ignored)"
-        return False, ("the update differs from λ·mean_b(‖p_u‖² + ‖q_i‖²): check that you "
-                       "square, sum over the embedding dimension, then average over the batch, "
-                       "and add it to the mean squared error")
+    from .checks_regularization import check_penalty_step as check
 
     return Exercise(
         "the classic MF penalty, by hand",
@@ -278,21 +232,35 @@ def penalty_step_exercise() -> Exercise:
 
 def best_strength_exercise(reg="l2_batch", tol=0.01) -> Exercise:
     """Find a strength within ``tol`` of the best validation RMSE of a sweep."""
+    r = REGULARIZERS[reg]
+
     def check(lam):
+        if isinstance(lam, str):
+            return False, f"give λ as a number (e.g. 0.05), not the string {lam!r}"
         try:
             lam = float(lam)
         except (TypeError, ValueError):
-            return False, f"give λ as a number, got {lam!r}"
-        if not lam > 0:
-            return False, f"λ must be > 0, got {lam}"
+            return False, f"give λ as one number, got {type(lam).__name__}"
+        if not np.isfinite(lam):
+            return False, "λ must be a finite number"
+        if lam == 0:
+            return False, "λ = 0 is no regularizer at all: the U-curve's left end, overfitting"
+        if lam < 0:
+            return False, f"λ = {lam:.3g} < 0 rewards large weights: λ must be > 0"
         xs, val, _ = reg_sweep(reg, True, 15)
         best = float(np.nanmin(val))
         h = train(notebook_data(), reg_config(reg, lam, 15))
-        got = h.val_rmse[-1]
+        got = h.val_rmse[-1] if h.ok else float("inf")
         if got <= best + tol:
             return True, f"λ = {lam:.3g} gives val RMSE {got:.3f} (sweep's best {best:.3f})"
-        side = "too weak (overfitting)" if lam < xs[int(np.nanargmin(val))] else "too strong (shrinks everything)"
-        return False, f"λ = {lam:.3g} gives {got:.3f}, more than {tol} above the best {best:.3f}: {side}"
+        where = (f" (outside this regularizer's range {r.lo:g}–{r.hi:g}: is it another "
+                 f"regularizer's λ?)" if not r.lo <= lam <= r.hi else "")
+        if not h.ok:
+            return False, f"λ = {lam:.3g}: training diverged{where}"
+        side = ("too weak (overfitting)" if lam < xs[int(np.nanargmin(val))]
+                else "too strong (shrinks everything)")
+        return False, (f"λ = {lam:.3g} gives {got:.3f}, more than {tol:g} above the best "
+                       f"{best:.3f}: {side}{where}")
 
     return Exercise(
         f"the best strength for {reg}",
@@ -306,18 +274,31 @@ def best_strength_exercise(reg="l2_batch", tol=0.01) -> Exercise:
 
 def first_zeroed_exercise() -> Exercise:
     """Predict which rows Adam(weight_decay) shrinks first, then check it with an experiment."""
+    measured = {}
+
     def check(answer):
-        answer = str(answer).strip().lower()
+        if not isinstance(answer, str):
+            return False, f"answer with a bucket name as a string, one of {BUCKETS}"
+        answer = answer.strip().strip("'\"").lower().removesuffix(" items").removesuffix(" rows")
         if answer not in BUCKETS:
-            return False, f"answer one of {BUCKETS}"
-        h = train(notebook_data(cold_items=0.05), reg_config("adam_weight_decay", 1e-4, 5))
-        ratios = bucket_norm_ratios(h)
+            return False, f"answer one of {BUCKETS} (the popularity buckets of notebook 02)"
+        if not measured:
+            h = train(notebook_data(cold_items=0.05), reg_config("adam_weight_decay", 1e-4, 5))
+            measured.update(bucket_norm_ratios(h))
+        ratios = measured
         first = min(ratios, key=ratios.get)
         shown = ", ".join(f"{k}: {v:.2f}×" for k, v in ratios.items())
         if answer == first:
             return True, (f"after 5 epochs of Adam(weight_decay=1e-4) the mean norm went to "
                           f"{shown} of its start: '{first}' rows shrink first")
-        return False, f"measured: {shown} — '{first}' rows shrank most. Why? (see the hint)"
+        why = {"popular": "the decay is not biggest on the biggest rows: Adam divides every "
+                          "gradient by its running size, and popular rows' data gradients keep "
+                          "that size large",
+               "rare": "close, but rows with a few ratings still get data gradients; rows "
+                       "with none get only λ·w",
+               "mid": "mid rows get regular data gradients that hold them up"}.get(answer, "")
+        return False, (f"measured: {shown} — '{first}' rows shrank most"
+                       + (f"; {why}" if why else "") + ". Why? (see the hint)")
 
     return Exercise(
         "which rows does Adam's weight_decay zero first?",

@@ -8,8 +8,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..data import Ratings, Split
-from ..metrics import bucket_rmse, history_bucket_rmse, norm_popularity_spearman, recovery_r2
-from ..preprocessing import BUCKETS, popularity_buckets
+from ..metrics import history_bucket_rmse, norm_popularity_spearman, recovery_r2
+from ..preprocessing import popularity_buckets
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, PanelMessage, Slider, panel_factory, plots
 from .common import Run, grid, notebook_data
@@ -251,31 +251,7 @@ def scaled(split: Split, factor: float) -> Split:
 # -- exercises -----------------------------------------------------------------------------------
 def bucket_rmse_exercise() -> Exercise:
     """Compute the validation RMSE per popularity bucket yourself."""
-    def check(fn):
-        if not callable(fn):
-            return False, "pass your function per_bucket_rmse(pred, items, ratings, train_counts)"
-        rng = np.random.default_rng(0)
-        counts = np.concatenate([[0, 0], rng.integers(1, 6, 10), rng.integers(6, 101, 20),
-                                 rng.integers(101, 500, 5)])
-        n_items = len(counts)
-        items = rng.integers(0, n_items, 400)
-        ratings = rng.uniform(1, 5, 400)
-        pred = ratings + rng.normal(0, 1, 400) * (1 + (counts[items] < 6))
-        got = fn(pred, items, ratings, counts)
-        val = Ratings(np.zeros(400, int), items, ratings, n_users=1, n_items=n_items,
-                      allow_duplicates=True)
-        want = bucket_rmse(pred, val, counts)["buckets"]
-        if not isinstance(got, dict):
-            return False, f"return a dict {{bucket name: RMSE}}, got {type(got).__name__}"
-        missing = [b for b in BUCKETS if b not in got]
-        if missing:
-            return False, f"missing bucket(s) {missing}; use the names {BUCKETS}"
-        for b in BUCKETS:
-            if not np.isclose(float(got[b]), want[b]["rmse"], rtol=1e-6):
-                return False, (f"bucket '{b}': you give {float(got[b]):.4f}, expected "
-                               f"{want[b]['rmse']:.4f}. Are the edges 0 / 1–5 / 6–100 / >100 "
-                               f"on *training* counts, and is it the root of the *mean* squared error?")
-        return True, "your per-bucket RMSE matches mfteach.bucket_rmse on every bucket"
+    from .checks_skew import check_bucket_rmse as check
 
     return Exercise(
         "RMSE per popularity bucket, by hand",
@@ -293,37 +269,9 @@ def bucket_rmse_exercise() -> Exercise:
 
 def param_groups_exercise(split=None) -> Exercise:
     """Give SGD two parameter groups so it trains with bias terms."""
-    import torch
+    from .checks_skew import make_param_groups_check
 
-    from ..model import MF
-
-    def check(make_optimizer):
-        if not callable(make_optimizer):
-            return False, "pass your function make_optimizer(model) that returns an optimizer"
-        s = split or notebook_data()
-        probe = MF(10, 10, 4)
-        opt = make_optimizer(probe)
-        if not isinstance(opt, torch.optim.SGD):
-            return False, f"use torch.optim.SGD (got {type(opt).__name__})"
-        groups = opt.param_groups
-        if len(groups) < 2:
-            return False, "one parameter group: embeddings and biases share one lr; make two"
-        emb = {id(p) for p in probe.factor_parameters()}
-        lr_of = {id(p): g["lr"] for g in groups for p in g["params"]}
-        if set(lr_of) != {id(p) for p in probe.parameters()}:
-            return False, "every parameter must be in exactly one group (model.parameters())"
-        emb_lr = min(lr_of[i] for i in emb)
-        bias_lr = max(v for k, v in lr_of.items() if k not in emb)
-        if bias_lr >= 1.0:
-            return False, f"bias lr {bias_lr:g}: the global bias sees every example, keep it < 1"
-        run = train(s, TrainConfig(reg="l2_batch", reg_strength=0.05), make_optimizer=make_optimizer)
-        if not run.ok:
-            return False, f"training diverged ({run.diverged.reason.split(' — ')[0]}): lower a learning rate"
-        h = run.val_rmse[-1]
-        if h > 0.75:
-            return False, (f"it trains but validation RMSE is {h:.3f}: the embeddings' lr "
-                           f"({emb_lr:g}) is too small for SGD on a mean loss — try ~30")
-        return True, f"SGD with two groups (embeddings {emb_lr:g}, biases {bias_lr:g}): val {h:.3f}"
+    check = make_param_groups_check(lambda: split or notebook_data())
 
     return Exercise(
         "two parameter groups for SGD",
@@ -343,26 +291,38 @@ def param_groups_exercise(split=None) -> Exercise:
 
 def skewed_catalogue_exercise(tol=0.02) -> Exercise:
     """Choose an optimizer and lr for a heavily skewed catalogue (Zipf 1.5)."""
+    ref = {}
+
     def check(answer):
         try:
             opt, lr = answer
             lr = float(lr)
         except (TypeError, ValueError):
             return False, "answer a pair like ('adam', 0.01)"
+        if isinstance(opt, str):
+            opt = opt.strip().lower().replace(" ", "_")
         if opt not in OPTIMIZER_SETUPS:
-            return False, f"optimizer must be one of {list(OPTIMIZER_SETUPS)}"
-        if not lr > 0:
-            return False, f"the learning rate must be > 0, got {lr:g}"
+            return False, f"optimizer must be one of {list(OPTIMIZER_SETUPS)}, got {opt!r}"
+        if not np.isfinite(lr) or not lr > 0:
+            return False, "the learning rate must be a finite number > 0"
         s = notebook_data(item_zipf=1.5)
         h = train(s, skew_config(opt, lr))
+        good = OPTIMIZER_SETUPS[opt].lr
         if not h.ok:
-            return False, f"{opt} at lr {lr:g}: {h.diverged}"
-        ref = train(s, skew_config("adam")).val_rmse[-1]  # Adam at its tuned lr
+            return False, (f"{opt} at lr {lr:g}: {h.diverged} — past its cliff; its sweep's best "
+                           f"is near {good:g}")
+        if not ref:
+            ref["adam"] = train(s, skew_config("adam")).val_rmse[-1]  # Adam at its tuned lr
         got = h.val_rmse[-1]
-        if got <= ref + tol:
-            return True, (f"{opt} at lr {lr:g}: val {got:.3f} (tuned Adam: {ref:.3f}). Tuned, "
-                          f"they come close — defend your choice by what happens just past its best lr")
-        return False, f"{opt} at lr {lr:g}: val {got:.3f}, more than {tol} above tuned Adam ({ref:.3f})"
+        if got <= ref["adam"] + tol:
+            return True, (f"{opt} at lr {lr:g}: val {got:.3f} (tuned Adam: {ref['adam']:.3f}). "
+                          f"Tuned, they come close — defend your choice by what happens just past "
+                          f"its best lr")
+        side = ("" if 0.3 * good <= lr <= 3 * good else
+                f": lr {lr:g} is {'far below' if lr < good else 'far above'} {opt}'s sweet spot "
+                f"(≈ {good:g} in the sweep)")
+        return False, (f"{opt} at lr {lr:g}: val {got:.3f}, more than {tol:g} above tuned Adam "
+                       f"({ref['adam']:.3f}){side}")
 
     return Exercise(
         "an optimizer for a heavily skewed catalogue",
