@@ -161,6 +161,8 @@ CORPUS = [
     ("01.3", "constant", lambda w: init.constant_(w, 0.1), False, "never break symmetry"),
     ("01.3", "uniform 0..0.1", lambda w: init.uniform_(w, 0.0, 0.1), False, "mean 0.05"),
     ("01.3", "zeros", init.zeros_, False, "zeros/constant"),
+    ("01.3", "std 0.2", lambda w: init.normal_(w, std=0.2), False, "larger than it needs to be"),
+    ("01.3", "kaiming_normal_ (0.25)", init.kaiming_normal_, False, "larger than it needs to be"),
     # 02 ex1: MSE + λ·mean_b(‖p_u‖² + ‖q_i‖²), one SGD step at a time
     ("02.1", "pow(2).sum(1)", _penalty_step("pow"), True, "step after step"),
     ("02.1", "torch.norm**2", _penalty_step("torch.norm"), True, "step after step"),
@@ -287,6 +289,9 @@ CAPSTONE = {  # fault → [(answer id, settings, ok, needle)]
                      ("none", {**R, "reg": "none"}, False, "barely regularize"),
                      ("AdamW 0.01", {**R, "optimizer": "adamw", "reg": "weight_decay",
                                      "reg_strength": 0.01}, False, "barely regularize"),
+                     ("Adam weight_decay below the cliff", {**R, "reg": "weight_decay",
+                                                            "reg_strength": 0.001}, False,
+                      "over-shrinks the embeddings well before its cliff"),
                      ("not a dict", "l2_batch", False, "settings dict"),
                      ("typo", {**R, "regularizer": "l2_batch"}, False, "unknown setting")],
     "biases": [("reference", dict(R), True, "plus user and item biases"),

@@ -336,12 +336,18 @@ def catalogue_init_exercise(dim=32) -> Exercise:
         if hi > 1.5 * lo:
             return False, (f"std {stds[0]:.4f} on the 5k-row table but {stds[1]:.4f} on the "
                            f"1M-row table: different scales, as Xavier gives. Under Adam that is harmless "
-                           f"(claim 01.xavier-adam), but under SGD the mismatched scales cost accuracy "
-                           f"(claim 01.xavier-sgd): pick one scale for both tables")
+                           f"(claim 01.xavier-adam), but under SGD the small table learns slowly and "
+                           f"ends behind within the same epochs (claim 01.xavier-sgd): pick one "
+                           f"scale for both tables")
         if lo < 0.02:
             return False, (f"std {lo:.1e}: under Adam a small init is fine (claim 01.xavier-adam), "
                            f"but under SGD the gradient of <p, q> is the other table's row, so "
                            f"small rows learn slowly (claim 01.xavier-sgd)")
+        if hi > 0.15:
+            return False, (f"std {hi:.3f} is larger than it needs to be: from about 0.2 the "
+                           f"final error starts to climb (claim 01.std-sweep), and with a small "
+                           f"lr the larger std costs more (claim 01.small-lr-smaller-std); aim for "
+                           f"0.05–0.1")
         return True, (f"std ≈ {lo:.3g} on both tables: small, the same for 5k and 1M rows — safe "
                       f"under Adam and SGD alike")
 

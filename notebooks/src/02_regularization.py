@@ -22,6 +22,8 @@
 # 5. measure how an item's norm tracks its popularity, with and without a regularizer.
 #
 # **Prerequisites:** [01 — Initialization](01_initialization.ipynb). **Time:** about 50 minutes.
+#
+# New to matrix factorization, or to a word used here (Zipf exponent, spectrum, Spearman ρ, fan_in, ghost updates …)? [MF in one page, and a glossary](../docs/glossary.md).
 
 # %% [markdown]
 # ## Setup
@@ -29,8 +31,15 @@
 # %%
 import importlib.util, subprocess, sys
 if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mfteach[data] @ git+{REPO_URL}"], check=True)
+    INSTALL = "{INSTALL_SPEC}"  # a pinned release of the project; empty until it is published
+    if not INSTALL:
+        raise RuntimeError("mfteach is not installed here. In a copy of the project run "
+                           "`pip install -e '.[data]'` (see its README), then run this cell again.")
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL],
+                         capture_output=True, text=True)
+    if pip.returncode:  # show what pip said, not a bare CalledProcessError
+        print(pip.stdout[-3000:], pip.stderr[-3000:], sep="\n")
+        raise RuntimeError(f"pip could not install {INSTALL!r}: its output is above")
     importlib.invalidate_caches()  # so this running kernel finds it: no restart needed
 import numpy as np
 import torch
@@ -380,6 +389,14 @@ plt.show()
 # closer to the mean predictor — real ratings are sparser (most movies have a handful of ratings)
 # and a real rating matrix is not exactly low-rank — and the right side of the U is flat, since
 # strong shrinkage on real data leaves a useful biases-only model (claim 02.movielens).
+
+# %% [markdown]
+# ## Where you stand
+# Every `check` you ran is remembered in `mfteach_progress.json` next to this notebook (it survives
+# a kernel restart), with the answers you wrote.
+
+# %%
+mf.lessons.progress.summary()
 
 # %% [markdown]
 # ## Summary: a checklist for your own model

@@ -18,6 +18,8 @@
 #    the true factors.
 #
 # **Prerequisites:** notebooks 01, 02 and 03. **Time:** 45–60 minutes.
+#
+# New to matrix factorization, or to a word used here (Zipf exponent, spectrum, Spearman ρ, fan_in, ghost updates …)? [MF in one page, and a glossary](../docs/glossary.md).
 
 # %% [markdown]
 # ## Setup — and choose your level
@@ -31,8 +33,15 @@
 # %%
 import importlib.util, subprocess, sys
 if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mfteach[data] @ git+{REPO_URL}"], check=True)
+    INSTALL = "{INSTALL_SPEC}"  # a pinned release of the project; empty until it is published
+    if not INSTALL:
+        raise RuntimeError("mfteach is not installed here. In a copy of the project run "
+                           "`pip install -e '.[data]'` (see its README), then run this cell again.")
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", INSTALL],
+                         capture_output=True, text=True)
+    if pip.returncode:  # show what pip said, not a bare CalledProcessError
+        print(pip.stdout[-3000:], pip.stderr[-3000:], sep="\n")
+        raise RuntimeError(f"pip could not install {INSTALL!r}: its output is above")
     importlib.invalidate_caches()  # so this running kernel finds it: no restart needed
 import numpy as np
 import matplotlib.pyplot as plt
@@ -54,6 +63,11 @@ print(lesson.SCRIPT.format(settings="{\n    " + ",\n    ".join(f"{k!r}: {v!r}" f
 # embeddings? Write down your list before running the job.
 
 # %%
+my_suspects = ...  # a string: each setting you suspect, and what you expect it to do
+if my_suspects is not ...:  # kept with your progress, so you can compare at the end
+    mf.lessons.progress.write_answer("04.suspects", "my list of suspects, before running", my_suspects)
+
+# %%
 # NBVAL_CHECK_OUTPUT
 history = lesson.run_job(split, broken)
 print("train RMSE per epoch:", " ".join(f"{v:.2f}" for v in history.train_rmse[::3]))
@@ -61,7 +75,8 @@ print(f"val RMSE {history.val_rmse[-1]:.3f}  (predicting the mean would give {mf
 
 # %% [markdown]
 # The loss does go down, yet the job ends about four times worse than predicting the training
-# mean for everyone (claim 04.broken-loss-falls). (This job's data — 600 users × 1,500 items,
+# mean for everyone — its predictions are not clipped to 1–5; clipped it would still be about three
+# times worse (claim 04.broken-loss-falls). (This job's data — 600 users × 1,500 items,
 # popularity Zipf 1.5 — is not notebooks 01–03's, so "predict the mean" gives a different number
 # here than there.) So what is wrong?
 
@@ -103,8 +118,9 @@ board
 
 # %% [markdown]
 # **Try this**
-# - Switch off each fault alone, with all others on. *Look for:* faults whose removal changes
-#   nothing while another is on (they are masked).
+# - Switch off each fault alone, with all others on. *Look for:* removing `weight_decay` alone
+#   makes validation *worse*: the decay is what drags the oversized init down
+#   (claim 04.decay-undoes-init). One fault hides another.
 # - With everything else fixed, toggle `weight_decay`. *Look for:* the spectrum collapsing to ~0.
 #   Then switch `biases` back on: the spectrum comes back (claim 04.collapse-masked).
 # - Toggle `evaluation`. *Look for:* the status line: does the team see the rare-item error?
@@ -152,8 +168,9 @@ faults[next(iter(faults))].hint()  # hints for the first fault; call again for m
 # Broken vs yours vs a reference job (small normal init, L2 on the batch's rows, centred ratings
 # with biases, Adam). Overall, per popularity bucket, and how well the learned item factors recover
 # the true ones (R², synthetic data only). The reference beats the broken job by more than 3
-# rating points overall; its errors are largest on cold items (no training ratings), then on rare
-# items, both ≥ 0.2 above its overall RMSE — a gap the overall number hides (claim 04.scoreboard).
+# rating points overall; its errors on rare items (1–5 training ratings) are ≥ 0.2 above its overall
+# RMSE — a gap the overall number hides. The cold bucket holds only a handful of validation
+# ratings, so its number is noise (claim 04.scoreboard).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -203,9 +220,17 @@ print(f"predicting the mean: {mf.baseline_rmse(real.train, real.val):.3f}")
 
 # %% [markdown]
 # On real data the broken job is more than three times worse than predicting the mean (≈ 1.06
-# stars), and the reference beats the mean by a smaller share: ≈ 14% here against ≈ 38% on the
+# stars; unclipped predictions), and the reference beats the mean by a smaller share: ≈ 14% here against ≈ 38% on the
 # synthetic data (claim 04.real-data). A real rating matrix is not exactly low-rank and most
 # movies have a handful of ratings — likely reasons, not measured here.
+
+# %% [markdown]
+# ## Where you stand
+# Every `check` you ran is remembered in `mfteach_progress.json` next to this notebook (it survives
+# a kernel restart), with the answers you wrote.
+
+# %%
+mf.lessons.progress.summary()
 
 # %% [markdown]
 # ## Summary: a checklist for your own model
@@ -214,7 +239,8 @@ print(f"predicting the mean: {mf.baseline_rmse(real.train, real.val):.3f}")
 # - [ ] **Targets:** ratings centred (or a global bias started at the mean); user/item bias terms
 #       on top help a little here (claim 04.user-item-biases).
 # - [ ] **Regularization:** a penalty on the batch's rows, λ from a validation U-curve; no
-#       `Adam(weight_decay)` past 2·σ_max/N — computed on *your* centred ratings (claim 04.cliff).
+#       `Adam(weight_decay)` past 2·σ_max/N — computed on *your* centred ratings (claim 04.cliff) —
+#       and not just below it either: it does harm from a few tenths of λ* (claim 04.decay-before-cliff).
 #       No regularizer at all is not a fix either (claim 04.no-reg-overfits).
 # - [ ] **Optimizer:** tuned lr; with SGD, separate learning rates for embeddings and biases
 #       (claim 04.sgd-two-lrs).
