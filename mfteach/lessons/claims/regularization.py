@@ -287,7 +287,7 @@ def _cold_first(seed):
               "≥ 0.1 below 'none'; λ = 1 within 0.03 of the best and below the mean's",
        slow=True)
 def _movielens(seed):
-    from ...data import random_split
+    from ...splits import random_split
     from ...datasets import load_movielens_small
 
     real = random_split(load_movielens_small(), seed=seed)
