@@ -79,7 +79,7 @@ def test_strength_range_follows_the_regularizer(tiny_data):
     assert options[0] == pytest.approx(1e-6) and options[-1] == pytest.approx(1e-1)
     assert 1e-6 <= s.value <= 1e-1 and 1e-3 in options  # round values a lesson names are reachable
     p.controls["reg"].value = "adamw"
-    assert [v for _, v in s.options][-1] == pytest.approx(100) and "AdamW" in p.status_text
+    assert [v for _, v in s.options][-1] == pytest.approx(20) and "AdamW" in p.status_text
     p.controls["reg"].value = "none"
     assert s.disabled  # "none" has no strength to set
 
@@ -218,7 +218,7 @@ def test_reset_returns_to_the_starting_settings(tiny_data):
     p = regularization.reg_panel()
     first_status, first_result = p.status_text, p.result
     p.controls["reg"].value = "adamw"          # the strength range follows: 1e-3 … 100
-    p.controls["reg_strength"].value = 30.0
+    p.controls["reg_strength"].value = 10.0
     p.controls["epochs"].value = 25
     assert p.values != p.start_values
     p.reset_button.click()
@@ -226,8 +226,8 @@ def test_reset_returns_to_the_starting_settings(tiny_data):
     assert p.last_seconds["cached"] and p.result is first_result  # the very same run, redrawn
     assert p.status_text.split(" (")[0] == first_status.split(" (")[0]
     # a range that follows a choice is set before the value that needs it
-    p.set(reg="adamw", reg_strength=30.0)
-    assert p.values["reg_strength"] == pytest.approx(30.0, rel=0.01)
+    p.set(reg="adamw", reg_strength=10.0)
+    assert p.values["reg_strength"] == pytest.approx(10.0, rel=0.01)
 
 
 def _moves(p):
@@ -338,3 +338,25 @@ def test_projector_switch_for_front_ends_without_environment(tiny_data):
     finally:
         ui.projector(False)
     assert not initialization.init_std_panel().projector
+
+
+def test_a_new_regularizer_starts_at_its_own_strength(tiny_data):
+    """λ = 0.05 suits L2 on the batch's rows but is far past Adam weight_decay's cliff: switching
+    the regularizer moves the strength to the new one's start value."""
+    p = regularization.reg_panel()
+    assert p.values["reg_strength"] == pytest.approx(0.05)
+    p.set(reg="adam_weight_decay")
+    assert p.values["reg_strength"] == pytest.approx(regularization.REGULARIZERS["adam_weight_decay"].start)
+    p.set(reg_strength=2e-3)
+    p.set(epochs=10)                                   # other moves keep the student's λ
+    assert p.values["reg_strength"] == pytest.approx(2e-3)
+
+
+def test_pinned_a_is_drawn_in_every_subplot_of_the_init_panel(tiny_data):
+    p = initialization.init_panel()
+    p.pin_button.value = True
+    p.set(dim=8)
+    v = p.view
+    assert len(v.curves.pin_val.get_xdata()) > 0
+    assert v.preds.pin_steps.get_label() == "A (dotted)"
+    assert any(len(l.get_xdata()) for l in v.buckets.pin_lines.values())

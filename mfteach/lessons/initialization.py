@@ -44,9 +44,9 @@ class _InitView:
     def update(self, run, pinned=None):
         h = run.history
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
-        self.preds.update(run.extra["init_pred"])
+        self.preds.update(run.extra["init_pred"], pinned=pinned.extra["init_pred"] if pinned else None)
         self.norms.update(h, pinned.history if pinned else None)
-        self.buckets.update(h)
+        self.buckets.update(h, pinned.history if pinned else None)
 
     def message(self, text):
         for p in self.all:

@@ -33,8 +33,10 @@ REGULARIZERS = {
     "none": Regularizer("none", dict(reg="none"), 1e-4, 1.0, 0.05, 0.0),
     "adam_weight_decay": Regularizer("Adam(weight_decay=λ)", dict(optimizer="adam", reg="weight_decay"),
                                      1e-6, 1e-1, 1e-4, 3e-4),
+    # AdamW shrinks each weight by lr·λ per step: up to λ = 20 (lr·λ = 0.4 at lr 0.02); past
+    # lr·λ = 1 every step would flip the sign of every weight, which is not regularization.
     "adamw": Regularizer("AdamW(weight_decay=λ)", dict(optimizer="adamw", reg="weight_decay"),
-                         1e-3, 100.0, 1.0, 1.0),
+                         1e-3, 20.0, 1.0, 1.0),
     "l2_batch": Regularizer("L2 on the batch's rows", dict(reg="l2_batch"), 1e-3, 1.0, 0.05, 0.1),
     "l2_all": Regularizer("L2 on all rows", dict(reg="l2_all"), 1e-3, 1.0, 0.1, 0.1),
     "l1_batch": Regularizer("L1 on the batch's rows", dict(reg="l1_batch"), 1e-3, 1.0, 0.03, 0.03),
@@ -88,7 +90,7 @@ class _RegView:
             self.sweep.update(xs, val, tr, current=(e["reg_strength"], h.val_rmse[-1]),
                               mean_rmse=run.mean_rmse, xlabel=f"λ of {e['label']} (log scale)")
         self.spectrum.update(*h.factors(), pinned=pinned.history.factors() if pinned else None)
-        self.buckets.update(h)
+        self.buckets.update(h, pinned.history if pinned else None)
 
     def message(self, text):
         for p in self.all:
@@ -128,10 +130,15 @@ def reg_panel(*, reg="l2_batch", reg_strength=0.05, skewed=True, epochs=15,
         Slider("epochs", 5, 40, epochs, step=5, integer=True, label="epochs"),
     ]
 
+    last = {"reg": reg}
+
     def links(v):
         x = REGULARIZERS[v["reg"]]
-        return {"reg_strength": {"min": x.lo, "max": x.hi, "default": x.start,
-                                 "disabled": v["reg"] == "none"}}
+        change = {"min": x.lo, "max": x.hi, "default": x.start, "disabled": v["reg"] == "none"}
+        if v["reg"] != last["reg"]:  # a new regularizer starts at its own λ: one λ does not fit
+            change["value"] = x.start  # all (0.05 is far past Adam weight_decay's cliff)
+            last["reg"] = v["reg"]
+        return {"reg_strength": change}
 
     def compute(v):
         split = _data(v["skewed"])

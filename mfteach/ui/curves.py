@@ -154,23 +154,36 @@ class PredictionHistogram(_Plot):
                                     label="predictions")
         self.span = self.ax.axvspan(*scale, color=COLORS["green"], alpha=0.15,
                                     label=f"rating scale {scale[0]:g}–{scale[1]:g}")
-        self._keep(self.steps, self.span)
+        self.pin_steps = self.ax.stairs([0], [0, 1], color=COLORS["purple"], lw=1.5,
+                                        linestyle=":", label="_A")  # the pinned run "A"
+        self._keep(self.steps, self.span, self.pin_steps)
         self.ax.set_xlabel("predicted rating")
         self.ax.set_ylabel("number of ratings")
         self.ax.set_title(title)
         self.ax.legend(fontsize="small", loc="upper right")
         self.scale = scale
 
-    def update(self, predictions, title=None):
+    def update(self, predictions, title=None, pinned=None):
         self._clear_message()
         p = _finite(predictions)
-        lo = min(np.percentile(p, 0.5) if len(p) else 0, self.scale[0] - 1)
-        hi = max(np.percentile(p, 99.5) if len(p) else 1, self.scale[1] + 1)
+        q = _finite(pinned) if pinned is not None else np.zeros(0)
+        both = np.concatenate([p, q])
+        lo = min(np.percentile(both, 0.5) if len(both) else 0, self.scale[0] - 1)
+        hi = max(np.percentile(both, 99.5) if len(both) else 1, self.scale[1] + 1)
         edges = np.linspace(lo, hi, self.bins + 1)
         counts, _ = np.histogram(np.clip(p, lo, hi), edges)
         self.steps.set_data(counts, edges)
+        top = counts.max() if len(counts) else 1
+        if len(q):
+            qc, _ = np.histogram(np.clip(q, lo, hi), edges)
+            self.pin_steps.set_data(qc, edges)
+            self.pin_steps.set_label("A (dotted)")
+            top = max(top, qc.max())
+        else:
+            self.pin_steps.set_data(np.zeros(self.bins), edges)
+            self.pin_steps.set_label("_A")
         self.ax.set_xlim(lo, hi)
-        self.ax.set_ylim(0, max(counts.max(), 1) * 1.1)
+        self.ax.set_ylim(0, max(top, 1) * 1.45)  # headroom: the legend sits above the bars
         inside = float(np.mean((p >= self.scale[0]) & (p <= self.scale[1]))) if len(p) else 0.0
         self.steps.set_label("predictions (end bins: clipped tails)")
         self.ax.set_title(title or f"Predictions at init: {inside:.0%} inside "

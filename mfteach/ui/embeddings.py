@@ -76,17 +76,32 @@ class NormsByBucket(_Plot):
         styles = {"cold": ":", "rare": "--", "mid": "-.", "popular": "-"}
         self.lines = {b: self.ax.plot([], [], color=BUCKET_COLORS[b], ls=styles[b], lw=2,
                                       label=b)[0] for b in BUCKETS}
-        self._keep(*self.lines.values())
+        # the pinned run "A": the same buckets, thin and faint
+        self.pin_lines = {b: self.ax.plot([], [], color=BUCKET_COLORS[b], lw=1.2, **GHOST,
+                                          label=f"_A {b}")[0] for b in BUCKETS}
+        self._keep(*self.lines.values(), *self.pin_lines.values())
         self.ax.set_xlabel("epoch")
         self.ax.set_ylabel("mean ‖item embedding‖")
         self.ax.set_title(title)
         self.ax.grid(True, alpha=0.3)
 
-    def update(self, history):
+    def update(self, history, pinned=None):
         self._clear_message()
         b = _bucket_of_items(history)
         norms = np.stack(history.item_norms)  # (epochs+1, n_items)
         top = 0.0
+        pb = _bucket_of_items(pinned) if pinned is not None else None
+        for k, name in enumerate(BUCKETS):
+            line = self.pin_lines[name]
+            m = pb == k if pb is not None else None
+            if m is not None and m.any():
+                y = np.stack(pinned.item_norms)[:, m].mean(1)
+                line.set_data(pinned.epochs, y)
+                top = max(top, np.nanmax(y))
+                line.set_label("A: same buckets (faint)" if name == "popular" else f"_A {name}")
+            else:
+                line.set_data([], [])
+                line.set_label(f"_A {name}")
         for k, name in enumerate(BUCKETS):
             m = b == k
             line = self.lines[name]
@@ -98,16 +113,17 @@ class NormsByBucket(_Plot):
             else:
                 line.set_data([], [])
                 line.set_label(f"_{name}")
-        self.ax.set_xlim(-0.3, max(len(history.epochs) - 1, 1) + 0.3)
+        n_ep = max(len(history.epochs), len(pinned.epochs) if pinned is not None else 0)
+        self.ax.set_xlim(-0.3, max(n_ep - 1, 1) + 0.3)
         self.ax.set_ylim(0, top * 1.6 + 1e-6)  # headroom: the legend sits above the curves
         self.ax.legend(fontsize="small", title="bucket (train ratings: 0 / 1–5 / 6–100 / >100)",
                        title_fontsize="x-small", loc="upper right", ncol=2)
         return self.artists
 
 
-def plot_norms_by_bucket(history, ax=None):
+def plot_norms_by_bucket(history, ax=None, pinned=None):
     p = NormsByBucket(ax)
-    p.update(history)
+    p.update(history, pinned)
     return p
 
 
