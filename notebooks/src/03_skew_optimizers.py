@@ -124,8 +124,8 @@ for name, data in (("uniform", uniform), ("skewed", skewed), ("popular rated hig
 print(pd.DataFrame(rows).to_string())
 
 # %% [markdown]
-# Centring is most of the gain over raw ratings (the model no longer has to produce 3.5 from dot
-# products); z-scoring adds nothing to centring on a 1–5 scale; user and item biases take the
+# Centring is most of the gain over raw ratings (without centring or a bias term, the mean rating
+# itself has to come out of the dot products; with it, it is subtracted before training); z-scoring adds nothing to centring on a 1–5 scale; user and item biases take the
 # rest (claim 03.centring). Dividing by the std matters in one case — ratings far from unit scale — and there it makes
 # the learning rate and λ **scale-free** (claim 03.scale-free). On a ×10 scale (10–50 "points"):
 
@@ -246,10 +246,11 @@ for name, (lrs, vals) in lr_sweep.items():
 # Adam over ×4 here (0.01–0.04; ×8 on another seed) (claim 03.flat-range). What really differs is what happens **past** the best learning rate: one
 # ×2 step past it SGD diverges (NaN at lr 200), while Adam 8× past its best (lr 0.08) is still
 # finite and only 0.025 worse (claim 03.sgd-cliff). SGD also needs lr ≈ 100. Why so large? The
-# loss is a *mean* over the batch, so a row's gradient is scaled by its share of the ratings: with
-# 1,500 items the average item has 1/1,500 of them, so over an epoch its row gets 1/1,500 of the
-# gradient that a sum over its own ratings would give. Adam divides each weight's step by the size
-# of its recent gradients, so that scale drops out.
+# loss is a *mean* over the batch, so — by the arithmetic of a mean, not a measurement — a row's
+# gradient is the sum over its own ratings divided by the batch size: with 1,500 items the average
+# item holds 1/1,500 of the ratings, so over an epoch its row gets 1/1,500 of the gradient that a
+# sum over its own ratings would give (1/1,500 ≈ 0.00067). Adam's step is a ratio of gradient
+# averages (m / √v), so a constant factor on a weight's gradients cancels from its step.
 #
 # And skew is not what favours Adam: tuned the same way, its lead over SGD is *larger* on uniform
 # data than on this skewed data (claim 03.skew-not-adam; rerun it with
@@ -292,7 +293,8 @@ plt.show()
 # ### The cost of dense Adam with big tables
 # Dense Adam updates *every* row every step (that is what makes ghost updates possible), so its
 # cost grows with the table, not the batch. SparseAdam touches only the rows in the batch — but
-# refuses dense parameters, so the global bias needs a second optimizer (`mfteach` does that).
+# refuses dense parameters (its step raises on a dense gradient), so the global bias needs a
+# second optimizer (`mfteach` does that) (claim 03.sparseadam-dense).
 # Timings: add never-rated rows to the item table (claim 03.dense-cost; timings vary with the
 # machine and its load).
 

@@ -345,3 +345,28 @@ def _skew_not_adam(seed):
         sw = optimizer_lr_sweep(data, grid=grid, progress=None, seed=seed)
         lead[name] = float(np.nanmin(sw["sgd"][1]) - np.nanmin(sw["adam"][1]))
     return ({f"Adam's lead, {k}": v for k, v in lead.items()}, lead["uniform"] > lead["skewed"])
+
+
+@claim("03.sparseadam-dense",
+       "torch.optim.SparseAdam refuses dense parameters (such as a global bias: its step raises "
+       "on a dense gradient), so the global bias needs a second optimizer.",
+       conditions="the installed PyTorch; an API fact, the same on every seed",
+       expect="SparseAdam's step raises an error on a dense nn.Parameter's gradient and steps a "
+              "sparse nn.Embedding's weight")
+def _sparseadam_dense(seed):
+    import torch
+
+    torch.manual_seed(seed)
+    emb = torch.nn.Embedding(10, 4, sparse=True)
+    opt = torch.optim.SparseAdam(emb.parameters(), lr=0.01)
+    emb(torch.tensor([1, 2])).sum().backward()
+    opt.step()  # a sparse table steps
+    bias = torch.nn.Parameter(torch.zeros(1))
+    try:
+        opt = torch.optim.SparseAdam([bias], lr=0.01)
+        (2 * bias).sum().backward()
+        opt.step()
+        err = ""
+    except (ValueError, RuntimeError) as e:
+        err = type(e).__name__
+    return {"error on a dense parameter": err or "none"}, bool(err)
