@@ -276,7 +276,7 @@ def best_strength_exercise(reg="l2_batch", tol=0.01) -> Exercise:
         check,
         hints=["Set the panel's regularizer, then read the green star on the U-curve.",
                "Anything on the flat bottom of the U counts."],
-        solution="lam = 0.1  # the bottom of the U-curve for L2 on the batch's rows")
+        solution="lam = 0.1  # the bottom of the U-curve for L2 on the batch's rows (claim 02.ex2-solution)")
 
 
 def first_zeroed_exercise() -> Exercise:

@@ -325,3 +325,21 @@ def _whole_table(seed):
     return out, (out["ρ l2_all"] >= out["ρ none"] - 0.05
                  and out["ρ l2_all"] >= out["ρ l2_batch"] + 0.4
                  and ratio["l2_all"] < ratio["l2_batch"])
+
+
+@claim("02.ex2-solution",
+       "Exercise 2's solution λ = 0.1 sits on the flat bottom of the U for L2 on the batch's rows: "
+       "within the exercise's tolerance (0.01) of the best λ of the panel's sweep.",
+       conditions="skewed notebook data, centred, biases, Adam(lr=0.02), 15 epochs; the sweep is "
+                  "the panel's 7 log-spaced λ over l2_batch's range",
+       expect="val RMSE at λ = 0.1 ≤ the sweep's best + 0.01")
+def _ex2_solution(seed):
+    from ..regularization import REGULARIZERS
+
+    data, r = notebook_data(seed=seed), REGULARIZERS["l2_batch"]
+    xs = np.logspace(np.log10(r.lo), np.log10(r.hi), 7)
+    val = [train(data, reg_config("l2_batch", float(x), seed=seed)).val_rmse[-1] for x in xs]
+    best = float(np.nanmin(val))
+    got = train(data, reg_config("l2_batch", 0.1, seed=seed)).val_rmse[-1]
+    return ({"val at λ 0.1": got, "sweep best": best,
+             "best λ": float(xs[int(np.nanargmin(val))])}, got <= best + 0.01)
