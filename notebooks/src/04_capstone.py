@@ -6,7 +6,10 @@
 #
 # **The story.** A colleague hands over the team's recommender job. "It trains, the loss goes
 # down, we report the validation RMSE every week." Users say the recommendations are useless.
-# Several things are wrong at once, and they hide each other. Your job: find each fault with the
+# (Both are true of the job below: its training RMSE falls, yet it ends far worse than predicting
+# the mean (claim 04.broken-loss-falls).) Several things are wrong at once, and they hide each
+# other: the missing biases hide the weight-decay collapse (claim 04.collapse-masked), and the
+# decay drags the oversized init down (claim 04.decay-undoes-init). Your job: find each fault with the
 # tools of notebooks 01–03 and `mf.diagnose`, fix it, and prove the fix with a before/after
 # comparison.
 #
@@ -244,8 +247,9 @@ mf.lessons.progress.summary()
 #       No regularizer at all is not a fix either (claim 04.no-reg-overfits).
 # - [ ] **Optimizer:** tuned lr; with SGD, separate learning rates for embeddings and biases
 #       (claim 04.sgd-two-lrs).
-# - [ ] **After training:** spectrum not collapsed; norms not just tracking popularity; no huge
-#       rows frozen at init (cold items).
+# - [ ] **After training:** spectrum not collapsed — the largest singular value not below
+#       1e-3·√(users·items), `diagnose`'s threshold (claim 04.collapse-masked); cold items' rows small, so they predict about their biases, as
+#       `diagnose` notes on the reference job (claim 04.healthy-diagnose).
 # - [ ] **Reporting:** overall *and* per popularity bucket; `mf.diagnose(history, split)`
 #       finds nothing alarming.
 #
