@@ -263,7 +263,8 @@ panel
 # %% [markdown]
 # **Try this**
 # - Start at `default N(0,1)`, pin it as A, then choose `normal(std)` with std 0.1. *Look for:* the
-#   predictions histogram shrinking into the 1–5 band, and validation dropping below the mean line.
+#   predictions histogram shrinking into the 1–5 band, and validation dropping below the mean line
+#   (claim 01.tryit-std01).
 # - With `normal(std)`, slide the std from 0.001 up to 3. *Look for:* the point where the first
 #   RMSE leaves the ratings' std (≈ 0.94) and the final error starts to climb (around std 0.2–0.3)
 #   (claim 01.std-sweep).
@@ -352,8 +353,12 @@ print(pd.DataFrame(lesson.scale_under_optimizers(split, seed=SEED)).set_index("i
 # %% [markdown]
 # Under **Adam** (with this lesson's L2 penalty) the three scales end within 0.01 of each other
 # (claim 01.xavier-adam): Adam divides
-# each gradient by its own running size, so every weight moves about `lr` per step however small
-# the gradient, and a tiny or mismatched init grows to a useful size within a few steps. Under
+# each gradient by its own running size, so every weight moves a step of order `lr` however small
+# the gradient — about lr on the first step, 0.4–0.75·lr on the next few — down to Adam's eps
+# (1e-8): from a 1e-5 init the gradients are below it and the first step is only 0.3·lr, still
+# far beyond SGD's lr·|gradient| (claim 01.adam-step). So a tiny or mismatched init can reach a
+# useful size within a few steps (arithmetic: five steps of ≈ 0.01 add up to 0.05 if they point
+# the same way). Under
 # **SGD** the step is the gradient itself, and the gradient of ⟨p, q⟩ with respect to p is q: small
 # rows move slowly. Within these 15 epochs Xavier's mismatch ends behind, and std 1e-5 far behind
 # (claim 01.xavier-sgd). What it costs is training time: given 60 epochs both catch up
@@ -494,10 +499,9 @@ plt.show()
 
 # %% [markdown]
 # On real data the N(0,1) model again starts ~6 stars off and stays worse than the mean. The gap
-# between Xavier and N(0, 0.1) is small, as on synthetic data (claim 01.movielens). What shows *less* clearly here: real
-# data is sparser (9,066 movies, most with a handful of ratings), so every model's validation
-# error is closer to the mean predictor, and the item table (9,066 rows) gets a Xavier std about
-# 3.6× smaller than the user table (671 rows).
+# between Xavier and N(0, 0.1) is small, as on synthetic data (claim 01.movielens). One thing
+# differs by construction: the item table (9,066 rows) gets a Xavier std about 3.6× smaller than
+# the user table (671 rows) — arithmetic: √((9,066 + 32)/(671 + 32)) ≈ 3.6 at dim 32.
 
 # %% [markdown]
 # ## Where you stand
