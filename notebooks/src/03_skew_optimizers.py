@@ -124,9 +124,9 @@ for name, data in (("uniform", uniform), ("skewed", skewed), ("popular rated hig
 print(pd.DataFrame(rows).to_string())
 
 # %% [markdown]
-# Centring is most of the gain over raw ratings (without centring or a bias term, the mean rating
-# itself has to come out of the dot products; with it, it is subtracted before training); z-scoring adds nothing to centring on a 1–5 scale; user and item biases take the
-# rest (claim 03.centring). Dividing by the std matters in one case — ratings far from unit scale — and there it makes
+# Centring is most of the gain over raw ratings (without centring or a bias term the mean rating
+# itself has to come out of the dot products; centring subtracts it before training); z-scoring
+# adds nothing to centring on a 1–5 scale; user and item biases take the rest (claim 03.centring). Dividing by the std matters in one case — ratings far from unit scale — and there it makes
 # the learning rate and λ **scale-free** (claim 03.scale-free). On a ×10 scale (10–50 "points"):
 
 # %%
