@@ -253,8 +253,8 @@ for name, (lrs, vals) in lr_sweep.items():
 # averages (m / √v), so a constant factor on a weight's gradients cancels from its step.
 #
 # And skew is not what favours Adam: tuned the same way, its lead over SGD is *larger* on uniform
-# data than on this skewed data (claim 03.skew-not-adam; rerun it with
-# `mf.lessons.claims.check("03.skew-not-adam")`, about a minute).
+# data than on this skewed data (claim 03.skew-not-adam) — rerun it with
+# `mf.lessons.claims.check("03.skew-not-adam")` (about a minute).
 #
 # ### SGD with bias terms: one learning rate is not enough
 # The global bias is in *every* example; with lr 30 it overshoots at once. Two parameter groups

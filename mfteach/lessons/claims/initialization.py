@@ -380,40 +380,4 @@ def _movielens(seed):
             and max(v["Xavier"], v["N(0,0.1)"]) < mean)
 
 
-@claim("01.sgd-catches-up",
-       "What SGD's small or mismatched scales cost is training time: given 60 epochs instead of "
-       "15, Xavier's 5k/1M scales and std 1e-5 end as well as N(0, 0.05).",
-       conditions="as 01.xavier-sgd but 60 epochs",
-       expect="both within 0.015 validation RMSE of N(0, 0.05) (or better)", slow=True)
-def _sgd_catches_up(seed):
-    v = {name: train_with_stds(_data(seed), su, sv, "sgd", seed=seed, epochs=60).val_rmse[-1]
-         for name, (su, sv) in (("N(0,0.05)", (0.05, 0.05)), ("Xavier 5k/1M", XAVIER_1M),
-                                ("1e-5", (1e-5, 1e-5)))}
-    ref = v["N(0,0.05)"]
-    return ({k: round(x, 3) for k, x in v.items()},
-            v["Xavier 5k/1M"] <= ref + 0.015 and v["1e-5"] <= ref + 0.015)
-
-
-@claim("01.small-lr-smaller-std",
-       "With a small learning rate and few epochs the scale matters even under Adam: at the "
-       "article's lr 0.001 (20 epochs, with biases) a smaller std ends better (0.01 < 0.05 ≈ "
-       "Xavier < 0.1), and He/Kaiming's larger std is far worse than Xavier.",
-       conditions="article_data (1000 × 500), centred with biases, dim 64, Adam lr 0.001, batch "
-                  "1024, 20 epochs, no penalty",
-       expect="val(0.01) < val(0.05) < val(0.1); |val(Xavier) − val(0.05)| < 0.02; val(He) > "
-              "val(Xavier) + 0.1", slow=True)
-def _small_lr(seed):
-    from ..article import article_data
-
-    art = article_data(seed=seed)
-    v = {}
-    for name, kw in (("0.01", dict(init="normal", init_std=0.01)),
-                     ("0.05", dict(init="normal", init_std=0.05)),
-                     ("0.1", dict(init="normal", init_std=0.1)),
-                     ("Xavier", dict(init="xavier_uniform")), ("He", dict(init="kaiming"))):
-        v[name] = train(art, dim=64, lr=0.001, epochs=20, batch_size=1024, seed=seed,
-                        **kw).val_rmse[-1]
-    return ({k: round(x, 3) for k, x in v.items()},
-            v["0.01"] < v["0.05"] < v["0.1"] and abs(v["Xavier"] - v["0.05"]) < 0.02
-            and v["He"] > v["Xavier"] + 0.1)
-from . import initialization_more  # noqa: E402,F401  (more 01 claims: this module is full)
+from . import initialization_more  # noqa: E402,F401  (more 01 claims)
