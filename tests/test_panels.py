@@ -360,3 +360,13 @@ def test_pinned_a_is_drawn_in_every_subplot_of_the_init_panel(tiny_data):
     assert len(v.curves.pin_val.get_xdata()) > 0
     assert v.preds.pin_steps.get_label() == "A (dotted)"
     assert any(len(l.get_xdata()) for l in v.buckets.pin_lines.values())
+
+
+def test_init_panel_says_when_the_learned_matrix_collapses(tiny_data):
+    """The try-this points at the constant init's rank-1 collapse: the panel must show it."""
+    p = initialization.init_panel(init="constant")
+    assert "rank 1" in p.status_text
+    p.set(init="zeros")
+    assert "rank 0" in p.status_text
+    p.set(init="normal")
+    assert "rank" not in p.status_text

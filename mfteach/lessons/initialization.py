@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ..metrics import singular_values
 from ..model import INIT_SCHEMES, expected_initial_rmse
 from ..model import init_std as scheme_std  # (a panel parameter is called init_std)
 from ..training import TrainConfig, train
@@ -60,8 +61,15 @@ def _describe_init(run):
          f"(theory √(d·σ_u²σ_v² + Var r) = {run.extra['theory']:.2f}); ")
     if h.diverged:
         return s + str(h.diverged)
+    sv = singular_values(*h.factors())
+    rank = int((sv > 1e-3 * sv[0]).sum()) if sv[0] > 1e-6 else 0
+    # zeros and constant inits collapse the learned matrix (rank 0 or 1): the status says so,
+    # since this panel draws no spectrum
+    shape = {0: "; the embeddings stayed exactly 0 (rank 0)",
+             1: "; the learned rating matrix has rank 1 (the data's is 4)"}.get(rank, "")
     return s + (f"after {len(h.epochs) - 1} epochs val {h.val_rmse[-1]:.3f} "
-                f"(train {h.train_rmse[-1]:.3f}; predicting the mean: {run.mean_rmse:.3f})")
+                f"(train {h.train_rmse[-1]:.3f}; predicting the mean: {run.mean_rmse:.3f})"
+                + shape)
 
 
 @panel_factory
