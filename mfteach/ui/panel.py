@@ -96,6 +96,7 @@ class Panel:
         self.start_values = {n: wid.value for n, wid in self.controls.items()}
         self.title = w.HTML(f"<b style='font-size:1.15em'>{html.escape(title)}</b>" if title else "")
         self.status = w.HTML(layout=w.Layout(width="100%"))
+        self.status.add_class("mfteach-status")  # a handle for browser tests and custom CSS
         self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width=f"{int(figsize[0] * 96)}px"))
         self.pin_button = w.ToggleButton(value=False, description="Pin as A", icon="thumb-tack",
                                          tooltip="Keep the current run as 'A' and compare "

@@ -57,7 +57,7 @@ def move_and_check(page, panel, factory, shot_prefix):
     """Move the panel's control; wait until its image and status change. Returns milliseconds."""
     label = MOVE[factory]
     img = panel.locator("img").first
-    status = panel.locator(".widget-html").nth(1)  # [0] is the title, [1] the status line
+    status = panel.locator(".mfteach-status")  # the status line (the panel has other HTML widgets)
     img.scroll_into_view_if_needed()
     panel.screenshot(path=str(ARTIFACTS / f"{shot_prefix}-before.png"))
     src_before = img.get_attribute("src")
