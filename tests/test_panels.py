@@ -370,3 +370,18 @@ def test_init_panel_says_when_the_learned_matrix_collapses(tiny_data):
     assert "rank 0" in p.status_text
     p.set(init="normal")
     assert "rank" not in p.status_text
+
+
+def test_pinned_a_is_drawn_in_the_other_panels_too(tiny_data):
+    p = skew.skew_panel()
+    p.pin_button.value = True
+    p.set(item_zipf=0.5)
+    assert p.view.recovery.pin_marks.get_label() == "A" and "; A " in p.view.scatter.ax.get_title()
+    r = regularization.reg_panel()
+    r.pin_button.value = True
+    r.set(reg_strength=0.2)
+    assert r.view.sweep.pin_now.get_label() == "A" and len(r.view.sweep.pin_now.get_xdata()) == 1
+    c = capstone.capstone_panel("easy")
+    c.pin_button.value = True
+    c.set(init=False)
+    assert len(c.view.spectrum.pin_line.get_xdata()) > 0

@@ -340,8 +340,9 @@ class _CapstoneView:
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
         self.bars.update(run.extra["buckets"], pinned.extra["buckets"] if pinned else None)
         P, Q = h.factors()
-        self.spectrum.update(P, Q[:n])
-        self.scatter.update(h)
+        pin = pinned.history if pinned else None
+        self.spectrum.update(P, Q[:n], pinned=(pin.factors()[0], pin.factors()[1][:n]) if pin else None)
+        self.scatter.update(h, pin)
 
     def message(self, text):
         for p in self.all:

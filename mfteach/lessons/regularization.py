@@ -87,8 +87,11 @@ class _RegView:
             self.sweep.message("No regularizer: no U-curve.\nChoose one above.")
         else:
             xs, val, tr = e["sweep"]
+            same = pinned is not None and pinned.extra["label"] == e["label"]  # A on this λ axis
             self.sweep.update(xs, val, tr, current=(e["reg_strength"], h.val_rmse[-1]),
-                              mean_rmse=run.mean_rmse, xlabel=f"λ of {e['label']} (log scale)")
+                              mean_rmse=run.mean_rmse, xlabel=f"λ of {e['label']} (log scale)",
+                              pinned=(pinned.extra["reg_strength"], pinned.history.val_rmse[-1])
+                              if same else None)
         self.spectrum.update(*h.factors(), pinned=pinned.history.factors() if pinned else None)
         self.buckets.update(h, pinned.history if pinned else None)
 

@@ -71,8 +71,8 @@ class _SkewView:
     def update(self, run, pinned=None):
         h, e = run.history, run.extra
         self.bars.update(e["buckets"], pinned.extra["buckets"] if pinned else None)
-        self.recovery.update(e["recovery"])
-        self.scatter.update(h)
+        self.recovery.update(e["recovery"], pinned.extra["recovery"] if pinned else None)
+        self.scatter.update(h, pinned.history if pinned else None)
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
 
     def message(self, text):

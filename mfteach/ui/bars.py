@@ -80,7 +80,9 @@ class RecoveryBars(_Plot):
         self.labels = [self.ax.text(i, 0.02, "", ha="center", va="bottom", fontsize="small",
                                     zorder=4, bbox=dict(facecolor="white", alpha=0.85,
                                                         edgecolor="none", pad=1)) for i in x]
-        self._keep(*self.bars, self.overall, *self.labels)
+        self.pin_marks, = self.ax.plot([], [], "_", color=COLORS["black"], ms=30, mew=2.5,
+                                       label="_A")
+        self._keep(*self.bars, self.overall, *self.labels, self.pin_marks)
         self.ax.set_xticks(x, [f"{b}\n{r}" for b, r in zip(BUCKETS, ("0", "1–5", "6–100", ">100"))])
         self.ax.set_xlabel("item popularity bucket (training ratings)")
         self.ax.set_ylabel("R² (1 = perfect, 0 = nothing)")
@@ -89,14 +91,23 @@ class RecoveryBars(_Plot):
         self.ax.axhline(0, color=COLORS["grey"], lw=0.8)
         self.ax.legend(fontsize="small", loc="upper left")
 
-    def update(self, r2):
-        """r2: a ``recovery_r2`` dict computed with popularity buckets as groups."""
+    def update(self, r2, pinned=None):
+        """r2: a ``recovery_r2`` dict computed with popularity buckets as groups; ``pinned``: the
+        same for the pinned run "A" (drawn as black marks)."""
         self._clear_message()
+        if pinned is not None:
+            pv = [pinned["groups"].get(k, np.nan) for k in range(len(self.bars))]
+            self.pin_marks.set_data(np.arange(len(pv)), pv)
+            self.pin_marks.set_label("A")
+        else:
+            self.pin_marks.set_data([], [])
+            self.pin_marks.set_label("_A")
         for k, (bar, t) in enumerate(zip(self.bars, self.labels)):
             v = r2["groups"].get(k, np.nan)
             bar.set_height(max(v, -0.1) if np.isfinite(v) else 0)
             t.set_text("" if np.isfinite(v) else "no items\nto measure")
         self.overall.set_ydata([r2["overall"]] * 2)
+        self.ax.legend(fontsize="small", loc="upper left")
         return self.artists
 
 

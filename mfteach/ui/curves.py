@@ -214,7 +214,9 @@ class SweepCurve(_Plot):
                                  zorder=5, label="your setting")
         self.ref = self.ax.axhline(np.nan, color=COLORS["grey"], ls="-.", lw=1.5,
                                    label="predict the mean")
-        self._keep(self.val_line, self.train_line, self.best, self.now, self.ref)
+        self.pin_now, = self.ax.plot([], [], "s", mfc="none", mec=COLORS["purple"], mew=2, ms=12,
+                                     zorder=5, label="_A")  # the pinned run "A"
+        self._keep(self.val_line, self.train_line, self.best, self.now, self.ref, self.pin_now)
         if log:
             self.ax.set_xscale("log")
         self.ax.set_xlabel(xlabel)
@@ -222,9 +224,13 @@ class SweepCurve(_Plot):
         self.ax.set_title(title)
         self.ax.grid(True, alpha=0.3)
 
-    def update(self, xs, val, train=None, *, current=None, mean_rmse=None, xlabel=None):
-        """xs, val, train: the sweep; current: (x, val) of the live run."""
+    def update(self, xs, val, train=None, *, current=None, mean_rmse=None, xlabel=None,
+               pinned=None):
+        """xs, val, train: the sweep; current: (x, val) of the live run; pinned: (x, val) of the
+        pinned run "A" (drawn when it has a λ on this axis)."""
         self._clear_message()
+        self.pin_now.set_data(*([[pinned[0]], [pinned[1]]] if pinned else ([], [])))
+        self.pin_now.set_label("A" if pinned else "_A")
         xs, val = np.asarray(xs, float), np.asarray(val, float)
         self.val_line.set_data(xs, val)
         self.train_line.set_data(xs, train if train is not None else [np.nan] * len(xs))

@@ -144,7 +144,7 @@ class NormVsPopularity(_Plot):
         self.ax.set_title(title)
         self.ax.legend(fontsize="small", loc="upper left")
 
-    def update(self, history):
+    def update(self, history, pinned=None):
         from ..metrics import norm_popularity_spearman
 
         self._clear_message()
@@ -163,11 +163,24 @@ class NormVsPopularity(_Plot):
         if not np.isfinite(rho) or not np.nanmax(now, initial=0.0) > 1e-3:
             self.ax.set_title("Item norm vs popularity (every norm ≈ 0)")
         else:
-            self.ax.set_title(f"Item norm vs popularity (ρ = {rho:.2f})")
+            a = _pinned_rho(pinned)  # shorter title when A's ρ joins it: it must fit a projector
+            self.ax.set_title(f"Norm vs popularity (ρ = {rho:.2f}{a})" if a
+                              else f"Item norm vs popularity (ρ = {rho:.2f})")
         ys = _finite(np.concatenate([now, first]))
         self.ax.set_xlim(-0.2, max(c.max(), 1) * 1.5)
         self.ax.set_ylim(0, (ys.max() if len(ys) else 1) * 1.35 + 1e-6)  # room for the legend
         return self.artists
+
+
+def _pinned_rho(pinned) -> str:
+    """", A: ρ = …" for the pinned run (its points are not drawn: one cloud is hard enough to read)."""
+    from ..metrics import norm_popularity_spearman
+
+    if pinned is None:
+        return ""
+    c, n = pinned.train_item_counts, pinned.item_norms[-1]
+    rho = norm_popularity_spearman(n, c)
+    return f"; A {rho:.2f}" if np.isfinite(rho) and np.nanmax(n, initial=0.0) > 1e-3 else ""
 
 
 def _thin_unrated(counts, limit):
