@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDENT = r'''
 import json, random, sys, time
 sys.path.insert(0, {root!r})
+sys.path.insert(0, {root!r} + '/benchmarks')
 from mfteach.lessons import initialization, regularization
-from mfteach.ui import Choice, Toggle
+from moves import random_move
 
 def rss_mb():
     for line in open("/proc/self/status"):
@@ -40,20 +41,8 @@ lat, peak = [], rss_mb()
 for _ in range({moves}):
     time.sleep({think} * rng.uniform(0.5, 1.5))
     p = rng.choice(panels)
-    name = rng.choice(list(p.specs))
-    spec, wid = p.specs[name], p.controls[name]
-    if isinstance(spec, Choice):
-        value = rng.choice([v for _, v in spec.pairs()])
-    elif isinstance(spec, Toggle):
-        value = not p.values[name]
-    elif spec.log:
-        value = rng.choice([v for _, v in wid.options])
-    elif spec.integer:
-        value = rng.randrange(int(wid.min), int(wid.max) + 1, int(wid.step or 1))
-    else:
-        value = rng.uniform(wid.min, wid.max)
     t = time.perf_counter()
-    p.set(**{{name: value}})
+    p.set(**random_move(p, rng))
     lat.append(time.perf_counter() - t)
     peak = max(peak, rss_mb())
 print(json.dumps({{"build": build, "latency": lat, "peak_mb": peak, "end_mb": rss_mb()}}))

@@ -23,9 +23,10 @@ PANELS = {"init_panel": "initialization.init_panel()", "init_std_panel": "initia
 CHILD = r'''
 import json, random, sys
 sys.path.insert(0, {root!r})
+sys.path.insert(0, {root!r} + '/benchmarks')
 import mfteach as mf
 from mfteach.lessons import capstone, initialization, regularization, skew
-from mfteach.ui import Choice, Slider, Toggle, log_options
+from moves import random_move
 
 def rss_mb():
     for line in open("/proc/self/status"):
@@ -36,19 +37,7 @@ p = {make}
 rng = random.Random(0)
 curve = [(0, rss_mb())]
 for move in range(1, {moves} + 1):
-    name = rng.choice(list(p.specs))
-    spec, wid = p.specs[name], p.controls[name]
-    if isinstance(spec, Choice):
-        value = rng.choice([v for _, v in spec.pairs()])
-    elif isinstance(spec, Toggle):
-        value = not p.values[name]
-    elif spec.log:
-        value = rng.choice([v for _, v in wid.options])
-    elif spec.integer:
-        value = rng.randrange(int(wid.min), int(wid.max) + 1, int(wid.step or 1))
-    else:
-        value = rng.uniform(wid.min, wid.max)
-    p.set(**{{name: value}})
+    p.set(**random_move(p, rng))
     if move % 25 == 0:
         curve.append((move, rss_mb()))
 print(json.dumps({{"curve": curve, "cached": len(p.cache), "cache_mb": p.cache.bytes / 2**20}}))
