@@ -120,3 +120,32 @@ def test_binder_dependency_layer_does_not_change_with_the_code():
     post = ROOT / ".binder" / "postBuild"
     assert post.stat().st_mode & 0o111 and "--no-deps" in post.read_text()
     assert (ROOT / ".binder" / "runtime.txt").read_text().strip().startswith("python-3.")
+
+
+def badge_refs(text):
+    """The reference every Colab/Binder badge in ``text`` opens."""
+    return set(re.findall(r"colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/([^/\s)]+)/", text)
+               + re.findall(r"mybinder\.org/v2/gh/[^/\s)]+/[^/\s)]+/([^?\s)]+)\?", text))
+
+
+def test_badges_open_the_pinned_reference():
+    """Binder caches one image per reference: badges on a pinned tag stay warm for every student
+    (a branch is rebuilt after each push). Until the project is published the reference is main."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import build_notebooks
+
+    ref = build_notebooks.repo_ref()
+    readme = (ROOT / "README.md").read_text()
+    assert badge_refs(readme) == {ref}
+    for nb_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert badge_refs(nb_path.read_text()) <= {ref}, nb_path.name
+
+
+def test_set_repo_url_pins_the_badges():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import set_repo_url
+
+    text = (ROOT / "README.md").read_text().replace("YOUR-ORG/mfteach", "acme/mfteach")
+    pinned = set_repo_url.pin_badges(text, "acme/mfteach", "v0.2.0")
+    assert badge_refs(pinned) == {"v0.2.0"}
+    assert pinned.count("v0.2.0") == text.count("/blob/main/") + text.count("/mfteach/main?")

@@ -3,21 +3,22 @@
     python tools/build_notebooks.py            # all notebooks
     python tools/build_notebooks.py 01         # those whose name contains "01"
 
-Sources live in notebooks/src/NN_name.py in the "percent" format: a line `# %%` starts a code
-cell, `# %% [markdown]` a Markdown cell (its lines start with "# "). Building writes
+Sources live in notebooks/src/NN_name.py in jupytext's "percent" format: a line `# %%` starts a
+code cell, `# %% [markdown]` a Markdown cell (its lines start with "# "). Building writes
 notebooks/NN_name.ipynb, executes it in a fresh kernel (outputs saved, so GitHub and nbviewer
 show the plots), reports the run time, and fails on any error. {REPO_URL}, {REPO_PATH}
-(OWNER/NAME) and {INSTALL_SPEC} (the pinned pip reference, or "" while there is none) in a source
+(OWNER/NAME), {REPO_REF} (the pinned tag or commit the badges open; "main" until there is
+one) and {INSTALL_SPEC} (the pinned pip reference, or "" while there is none) in a source
 are replaced from repo_url.txt — the one place to set when the project is published (then
 rebuild, or run tools/set_repo_url.py).
 """
 from __future__ import annotations
 
-import re
 import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 
@@ -27,6 +28,12 @@ SRC = ROOT / "notebooks" / "src"
 
 def repo_url() -> str:
     return (ROOT / "repo_url.txt").read_text().split()[0].strip()
+
+
+def repo_ref() -> str:
+    """The pinned reference (tag or commit) the badges open, or "main" until one is set."""
+    words = (ROOT / "repo_url.txt").read_text().split()
+    return words[1] if len(words) > 1 else "main"
 
 
 def install_spec() -> str:
@@ -40,32 +47,20 @@ def install_spec() -> str:
     return f"mfteach[data] @ git+{url}@{ref}"
 
 
-def parse(text: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    cells, kind, lines = [], None, []
-
-    def flush():
-        if kind is None:
-            return
-        body = "\n".join(lines).strip("\n")
-        if kind == "markdown":
-            body = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for l in body.splitlines())
-            cells.append(nbformat.v4.new_markdown_cell(body))
-        elif body:
-            cells.append(nbformat.v4.new_code_cell(body))
-
+def substitute(text: str) -> str:
+    """Fill in the address placeholders from repo_url.txt (the one place they are set)."""
     url = repo_url()
     path = url.split("github.com/", 1)[-1].rstrip("/")  # OWNER/NAME for Colab and Binder links
-    text = text.replace("{INSTALL_SPEC}", install_spec())
-    for line in text.replace("{REPO_URL}", url).replace("{REPO_PATH}", path).splitlines():
-        m = re.match(r"# %%\s*(\[markdown\])?", line)
-        if m and line.startswith("# %%"):
-            flush()
-            kind, lines = ("markdown" if m.group(1) else "code"), []
-        else:
-            lines.append(line)
-    flush()
-    nb.cells = cells
+    return (text.replace("{INSTALL_SPEC}", install_spec()).replace("{REPO_URL}", url)
+            .replace("{REPO_PATH}", path).replace("{REPO_REF}", repo_ref()))
+
+
+def parse(text: str) -> nbformat.NotebookNode:
+    """A percent-format source → a notebook, parsed by jupytext (the format's reference reader)."""
+    nb = jupytext.reads(substitute(text), fmt="py:percent")
+    nb.metadata.pop("jupytext", None)  # the .ipynb is an output, not a paired file
+    for cell in nb.cells:
+        cell.metadata.pop("lines_to_next_cell", None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb

@@ -7,10 +7,19 @@ then replaces the old address (and its OWNER/NAME form) in README.md and the bui
 Rebuild the notebooks (tools/build_notebooks.py) so their setup cells install the pinned
 reference; until then they install nothing and say how to install.
 """
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pin_badges(text: str, path: str, ref: str) -> str:
+    """Point Colab and Binder badges at ``ref``: Binder builds an image once per reference, so a
+    pinned tag stays cached for every student, where a branch is rebuilt after each push."""
+    text = re.sub(rf"(colab\.research\.google\.com/github/{re.escape(path)}/blob/)[^/\s)]+/",
+                  rf"\g<1>{ref}/", text)
+    return re.sub(rf"(mybinder\.org/v2/gh/{re.escape(path)}/)[^?\s)]+\?", rf"\g<1>{ref}?", text)
 
 
 def main(argv):
@@ -26,7 +35,7 @@ def main(argv):
         text = f.read_text()
         for a, b in pairs:
             text = text.replace(a, b)
-        f.write_text(text)
+        f.write_text(pin_badges(text, new.split("github.com/", 1)[1], ref))
     (ROOT / "repo_url.txt").write_text(f"{new}\n{ref}\n")
     print(f"{old} → {new} (pinned at {ref}) in repo_url.txt and {len(files)} files; "
           f"now rebuild the notebooks: python tools/build_notebooks.py")
