@@ -8,7 +8,8 @@ Lesson modules load on first use, so ``import mfteach`` stays free of matplotlib
 """
 import importlib
 
-LESSONS = {"01": "initialization", "02": "regularization", "03": "skew", "04": "capstone"}
+LESSONS = {"01": "initialization", "02": "regularization", "03": "skew", "04": "capstone",
+           "05": "check_own"}
 __all__ = ["LESSONS", "common", "exercises", "progress", "article", "claims", *LESSONS.values()]
 
 

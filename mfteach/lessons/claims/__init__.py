@@ -23,7 +23,7 @@ __all__ = ["Claim", "Result", "claim", "registry", "get", "run", "check", "table
 
 # Lesson prefix → the module that registers its claims.
 MODULES = {"00": "article", "01": "initialization", "02": "regularization", "03": "skew",
-           "04": "capstone"}
+           "04": "capstone", "05": "check_own"}
 # How text cites a claim: "(claim 02.cliff)" — the id is <lesson>.<name>.
 CITE = re.compile(r"\(claim ((?:0\d)\.[a-z0-9][a-z0-9\-]*)\)")
 _ID = re.compile(r"^0\d\.[a-z0-9][a-z0-9\-]*$")

@@ -1,0 +1,207 @@
+"""Lesson 05 — check your own model: the article's ``MF`` class and a plain PyTorch training
+loop, as a reader wrote them, on real ratings (MovieLens latest-small, offline); ``mf.watch``
+records the run in two added lines, ``mf.diagnose`` reads it; then one fix at a time.
+
+Nothing here trains through ``mf.train``: the point is a loop the reader owns. ``fit`` is the loop
+notebook 05 writes out in full (a test checks that the two are the same code).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+import torch.nn as nn
+
+from ..data import Ratings, Split
+from ..splits import random_split
+from ..training import _flushing_denormals
+
+__all__ = ["EPOCHS", "BATCH_SIZE", "STEPS", "reader_data", "article_mf", "MFWithBiases",
+           "Batches", "val_rmse", "fit", "build", "run_step", "STEP_CHANGES", "plot_steps"]
+
+EPOCHS = 10        # a reader's quick experiment; long enough for every fix to show
+BATCH_SIZE = 1024  # the batch size of the course's article glue (notebooks 01-03)
+
+
+@lru_cache(maxsize=4)
+def reader_data(seed=0) -> Split:
+    """MovieLens latest-small (671 users × 9,066 movies, ~100k ratings, offline), split 80/10/10."""
+    from ..datasets import load_movielens_small
+
+    return random_split(load_movielens_small(), seed=seed)
+
+
+@lru_cache(maxsize=1)
+def article_mf():
+    """The article's ``MF`` class, made by running its Example 1 exactly as written."""
+    from .article import run_example
+
+    with torch.random.fork_rng(devices=[]):  # its example model draws from the global generator
+        return run_example(1, {})["MF"]
+
+
+def MFWithBiases(num_users, num_items, embedding_dim, global_mean):
+    """The article's MF plus what uncentred ratings need: a user bias, an item bias and the
+    training mean, so the dot product only has to model each rating's deviation."""
+    base = article_mf()
+
+    class _MFWithBiases(base):
+        def __init__(self):
+            super().__init__(num_users, num_items, embedding_dim)
+            self.user_bias = nn.Embedding(num_users, 1)
+            self.item_bias = nn.Embedding(num_items, 1)
+            nn.init.zeros_(self.user_bias.weight)
+            nn.init.zeros_(self.item_bias.weight)
+            self.global_mean = float(global_mean)
+
+        def forward(self, user_ids, item_ids):
+            dot = super().forward(user_ids, item_ids)                          # (batch,)
+            return (dot + self.user_bias(user_ids).squeeze(1)
+                    + self.item_bias(item_ids).squeeze(1) + self.global_mean)
+
+    _MFWithBiases.__name__ = _MFWithBiases.__qualname__ = "MFWithBiases"
+    return _MFWithBiases()
+
+
+class Batches:
+    """(user_ids, item_ids, ratings) batches of the training ratings, reshuffled every epoch by
+    its own generator: what the article's ``data_loader`` yields, reproducibly."""
+
+    def __init__(self, ratings: Ratings, batch_size=BATCH_SIZE, seed=0):
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {batch_size!r}")
+        self.batch_size = int(batch_size)
+        self.users = torch.as_tensor(ratings.users)                      # (n,) int64
+        self.items = torch.as_tensor(ratings.items)                      # (n,) int64
+        self.ratings = torch.as_tensor(ratings.ratings, dtype=torch.float32)
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def __len__(self):
+        return -(-len(self.users) // self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.users), generator=self.generator)
+        for k in range(0, len(order), self.batch_size):
+            j = order[k:k + self.batch_size]
+            yield self.users[j], self.items[j], self.ratings[j]
+
+
+def val_rmse(model, ratings: Ratings) -> float:
+    """RMSE of ``model`` on ``ratings`` (no gradient, unclipped predictions)."""
+    with torch.no_grad():
+        pred = model(torch.as_tensor(ratings.users), torch.as_tensor(ratings.items))
+        err = pred.double() - torch.as_tensor(ratings.ratings, dtype=torch.float64)
+        return float(err.pow(2).mean().sqrt())
+
+
+def fit(model, optimizer, data_loader, val, num_epochs=EPOCHS, l2=0.0, rec=None):
+    """The reader's loop as notebook 05 writes it out: the article's Example 2, an optional L2
+    penalty on the batch's rows (fix 3; off while l2 = 0) and ``rec.epoch_end`` (mfteach's line)."""
+    criterion = nn.MSELoss()
+    for epoch in range(num_epochs):
+        for user_ids, item_ids, ratings in data_loader:
+            optimizer.zero_grad()
+            predictions = model(user_ids, item_ids)
+            loss = criterion(predictions, ratings)
+            if l2:  # an L2 penalty on the rows this batch used (not on the whole table)
+                loss = loss + l2 * (model.user_embeddings(user_ids).pow(2).sum(1).mean()
+                                    + model.item_embeddings(item_ids).pow(2).sum(1).mean())
+            loss.backward()
+            optimizer.step()
+        if rec is not None:
+            rec.epoch_end(val_rmse=val_rmse(model, val))
+
+
+# The course's path from the reader's job to a healthy one: each step changes ONE thing.
+STEPS = ("as written", "no coupled decay", "+ biases", "+ L2 on the batch's rows")
+STEP_CHANGES = {
+    "as written": "the article's MF (Xavier init, no biases) and its Example 2 optimizer: "
+                  "Adam(lr=0.001, weight_decay=0.01), raw 0.5–5 ratings",
+    "no coupled decay": "optim.Adam(model.parameters(), lr=0.001)  # weight_decay removed",
+    "+ biases": "MFWithBiases(...): a user bias, an item bias and the training mean",
+    "+ L2 on the batch's rows": "loss += 0.05 · (mean ‖p_u‖² + mean ‖q_i‖²) over the batch",
+}
+
+
+def build(step: str, split: Split, *, dim=64):
+    """(model, optimizer, l2) for one of ``STEPS``, built as the notebook builds it."""
+    if step not in STEPS:
+        raise ValueError(f"step must be one of {STEPS}, got {step!r}")
+    k = STEPS.index(step)
+    tr = split.train
+    if k < 2:
+        model = article_mf()(tr.n_users, tr.n_items, dim)
+    else:
+        model = MFWithBiases(tr.n_users, tr.n_items, dim, float(tr.ratings.mean()))
+    decay = 0.01 if k == 0 else 0.0
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001, weight_decay=decay)
+    return model, optimizer, (0.05 if k == 3 else 0.0)
+
+
+class _ValOnly:
+    """Keeps only the validation RMSE per epoch: for experiments that do not read a report."""
+
+    def __init__(self):
+        self.val_rmse = []
+
+    def epoch_end(self, val_rmse=None):
+        self.val_rmse.append(float(val_rmse))
+
+
+def run_step(step: str, split: Split, *, seed=0, epochs=EPOCHS, watch=True, dim=64,
+             optimizer=None):
+    """Train one step of the path with ``fit`` under its own seed (global RNG state restored);
+    returns (model, recorder) — ``mf.watch``'s, or one that keeps only the validation RMSE per
+    epoch when ``watch=False``. ``optimizer``: a function params → optimizer replacing the step's
+    (e.g. the AdamW detour)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))  # nn.Embedding and Xavier draw from the global generator
+        model, opt, l2 = build(step, split, dim=dim)
+    if optimizer is not None:
+        opt = optimizer(model.parameters())
+    # as the notebook's setup cell does: Adam's second moments of rows a batch does not touch
+    # decay into denormal floats, which the CPU handles many times slower (restored afterwards)
+    was_flushing = _flushing_denormals()
+    switched = torch.set_flush_denormal(True) and not was_flushing
+    try:
+        return _run(model, opt, l2, split, seed, epochs, watch)
+    finally:
+        if switched:
+            torch.set_flush_denormal(False)
+
+
+def _run(model, opt, l2, split, seed, epochs, watch):
+    if watch:
+        from ..watch import watch as watch_fn
+        rec = watch_fn(model, opt, train=split.train)
+    else:
+        rec = _ValOnly()
+    fit(model, opt, Batches(split.train, seed=seed), split.val, epochs, l2=l2, rec=rec)
+    return model, rec
+
+
+_STYLES = {"as written": ("vermillion", "-", "o"), "no coupled decay": ("orange", "--", "s"),
+           "+ biases": ("blue", "-.", "^"), "+ L2 on the batch's rows": ("green", "-", "D")}
+
+
+def plot_steps(runs: dict, mean_rmse: float, ax=None):
+    """Validation RMSE per epoch of each step's recorder in ``runs`` ({step: recorder}), with the
+    predict-the-mean line; returns the figure. Log y: the steps span 0.9 to 3.7 stars."""
+    import matplotlib.pyplot as plt
+
+    from ..ui.plotbase import COLORS
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    fig = ax.figure
+    for step, rec in runs.items():
+        color, ls, marker = _STYLES.get(step, ("grey", ":", "x"))
+        val = list(rec.val_rmse)
+        ax.plot(range(1, len(val) + 1), val, ls, marker=marker, color=COLORS[color], label=step)
+    ax.axhline(mean_rmse, color="black", lw=1, ls=":", label=f"predict the mean ({mean_rmse:.2f})")
+    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="validation RMSE (stars, log scale)",
+           title="The reader's job, one fix at a time (lower is better)")
+    ax.legend(loc="upper right", fontsize="small")
+    ax.grid(alpha=0.3, which="both")
+    return fig

@@ -1,0 +1,195 @@
+"""Lesson 05 (check your own model): the loop the notebook writes out is the lesson's, runs are
+reproducible and leave global state alone, and every exercise rejects the usual wrong answers."""
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from mfteach.lessons import check_own as lesson
+from mfteach.lessons import checks_own
+from mfteach.training import _flushing_denormals
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _body(fn: ast.FunctionDef) -> str:
+    body = fn.body[1:] if isinstance(fn.body[0], ast.Expr) and isinstance(
+        getattr(fn.body[0], "value", None), ast.Constant) else fn.body  # drop a docstring
+    return "\n".join(ast.dump(node) for node in body)
+
+
+def _fit_def(source: str) -> ast.FunctionDef:
+    return next(n for n in ast.walk(ast.parse(source))
+                if isinstance(n, ast.FunctionDef) and n.name == "fit")
+
+
+def test_notebook_loop_is_the_lessons_loop():
+    """The claims run ``lesson.fit``; the student reads the notebook's ``fit``: the same code."""
+    nb = (ROOT / "notebooks" / "src" / "05_check_your_model.py").read_text()
+    mine = (ROOT / "mfteach" / "lessons" / "check_own.py").read_text()
+    assert _body(_fit_def(nb)) == _body(_fit_def(mine))
+
+
+def test_article_class_is_the_articles():
+    from mfteach.lessons import article
+
+    ns = article.run_example(1, {})
+    assert lesson.article_mf().__init__.__code__.co_code == ns["MF"].__init__.__code__.co_code
+
+
+@pytest.fixture(scope="module")
+def small_split():
+    import mfteach as mf
+
+    return mf.random_split(mf.synthetic(80, 120, 3000, seed=3), seed=3)
+
+
+def test_run_step_is_reproducible_and_restores_global_state(small_split):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    flushing = _flushing_denormals()
+    runs = [lesson.run_step(step, small_split, seed=4, epochs=2, watch=False, dim=8)[1].val_rmse
+            for step in ("+ biases", "+ biases")]
+    assert runs[0] == runs[1]
+    assert torch.equal(torch.rand(3), expected)      # the caller's RNG stream is untouched
+    assert _flushing_denormals() == flushing          # and so is the denormal setting
+    other = lesson.run_step("+ biases", small_split, seed=5, epochs=2, watch=False, dim=8)[1]
+    assert other.val_rmse != runs[0]
+
+
+def test_each_step_changes_one_thing(small_split):
+    built = {s: lesson.build(s, small_split, dim=8) for s in lesson.STEPS}
+    decay = {s: b[1].param_groups[0]["weight_decay"] for s, b in built.items()}
+    biases = {s: hasattr(b[0], "user_bias") for s, b in built.items()}
+    l2 = {s: b[2] for s, b in built.items()}
+    assert decay == {"as written": 0.01, "no coupled decay": 0.0, "+ biases": 0.0,
+                     "+ L2 on the batch's rows": 0.0}
+    assert biases == {"as written": False, "no coupled decay": False, "+ biases": True,
+                      "+ L2 on the batch's rows": True}
+    assert l2 == {"as written": 0.0, "no coupled decay": 0.0, "+ biases": 0.0,
+                  "+ L2 on the batch's rows": 0.05}
+    with pytest.raises(ValueError, match="step must be one of"):
+        lesson.build("as rewritten", small_split)
+
+
+def test_batches_cover_every_rating_once_per_epoch(small_split):
+    b = lesson.Batches(small_split.train, batch_size=64, seed=0)
+    seen = np.concatenate([u.numpy() * 1000 + i.numpy() for u, i, _ in b])
+    want = small_split.train.users * 1000 + small_split.train.items
+    assert len(b) == -(-len(want) // 64)
+    assert sorted(seen) == sorted(want)
+    with pytest.raises(ValueError, match="batch_size"):
+        lesson.Batches(small_split.train, batch_size=0)
+
+
+def test_plot_steps_draws_every_run():
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    class Rec:
+        val_rmse = [3.7, 3.6, 3.5]
+
+    fig = lesson.plot_steps({"as written": Rec(), "+ biases": Rec()}, 1.06)
+    labels = [l.get_label() for l in fig.axes[0].get_lines()]
+    assert labels[:2] == ["as written", "+ biases"] and "predict the mean" in labels[2]
+
+
+# ---- exercises: right answers pass, each usual slip gets its own message -----------------------
+EX = checks_own.exercises()
+
+
+@pytest.mark.parametrize("answer", ["weight_decay", "Weight decay", " wd ", "'decay'"])
+def test_collapse_right(answer):
+    assert EX["collapse"].check(answer)
+
+
+@pytest.mark.parametrize("answer,words", [("init", "Xavier"), ("biases", "decay removed"),
+                                          ("learning rate", "same lr"), ("epochs", "stuck"),
+                                          ("batch_size", "noise"), ("dropout", "not one of"),
+                                          (3, "string")])
+def test_collapse_wrong(answer, words):
+    res = EX["collapse"].check(answer)
+    assert not res and words in res.message
+
+
+def test_shrink_right():
+    steps = lesson.EPOCHS * len(lesson.Batches(lesson.reader_data(0).train))
+    assert EX["shrink"].check((1 - 0.001 * 0.01) ** steps)
+    assert EX["shrink"].check(round((1 - 0.001 * 0.01) ** steps, 4))
+
+
+@pytest.mark.parametrize("answer,words", [(1e-5, "ONE step"), (0.99999, "one step's factor"),
+                                          (0.9999, "counts epochs"), (0.99 ** 790, "(1 − λ)"),
+                                          (0.5, "is not it"), ("x", "a number")])
+def test_shrink_wrong(answer, words):
+    res = EX["shrink"].check(answer)
+    assert not res and words in res.message
+
+
+def test_cliff_right_and_wrong():
+    t = lesson.reader_data(0).train
+    right = checks_own.cliff_lambda(t)
+    assert EX["cliff"].check(right) and EX["cliff"].check(round(right, 4))
+    for answer, words in ((right / 2, "σ_max/N"), (right * len(t) / t.n_users, "not of users"),
+                          (checks_own.cliff_lambda(t, t.ratings - t.ratings.mean()), "CENTRED"),
+                          (right * 3, "too big")):
+        res = EX["cliff"].check(answer)
+        assert not res and words in res.message, (answer, res.message)
+
+
+def _solution_class():
+    ns = {"torch": torch, "nn": nn}
+    exec(checks_own._BIAS_SOLUTION, ns)  # noqa: S102
+    return ns["MyMF"]
+
+
+def test_biases_right():
+    assert EX["biases"].check(_solution_class())
+
+    class OtherNames(nn.Module):  # a different but correct answer
+        def __init__(self, nu, ni, d, mean):
+            super().__init__()
+            self.P, self.Q = nn.Parameter(torch.randn(nu, d)), nn.Parameter(torch.randn(ni, d))
+            self.bu, self.bi = nn.Parameter(torch.zeros(nu)), nn.Parameter(torch.zeros(ni))
+            self.mu = mean
+
+        def forward(self, u, i):
+            return (self.P[u] * self.Q[i]).sum(1) + self.bu[u] + self.bi[i] + self.mu
+
+    assert EX["biases"].check(OtherNames)
+
+
+def _variant(forward=None, **drop):
+    base = _solution_class()
+
+    class Wrong(base):
+        def __init__(self, *a):
+            super().__init__(*a)
+            for name in drop:
+                delattr(self, name)
+
+    if forward:
+        Wrong.forward = forward
+    return Wrong
+
+
+@pytest.mark.parametrize("make,words", [
+    (lambda: _variant(lambda s, u, i: torch.sum(s.user_embeddings(u) * s.item_embeddings(i), 1)
+                      + s.user_bias(u).squeeze(1) + s.item_bias(i).squeeze(1)), "global mean"),
+    (lambda: _variant(lambda s, u, i: torch.sum(s.user_embeddings(u) * s.item_embeddings(i), 1)
+                      + s.user_bias(u) + s.item_bias(i).squeeze(1) + s.global_mean), "shape"),
+    (lambda: _variant(lambda s, u, i: torch.sum(s.user_embeddings(u) * s.item_embeddings(i), 1)
+                      + s.global_mean), "does not add them"),
+    (lambda: _variant(lambda s, u, i: torch.sum(s.user_embeddings(u) * s.item_embeddings(i), 1)
+                      + s.item_bias(i).squeeze(1) + s.global_mean, user_bias=1), "no user bias"),
+    (lambda: lesson.article_mf(), "should take"),
+    (lambda: 3, "class itself"),
+])
+def test_biases_wrong(make, words):
+    res = EX["biases"].check(make())
+    assert not res and words in res.message, res.message
