@@ -34,9 +34,9 @@ def tiny_data(monkeypatch):
 
     for lesson in (initialization, regularization, skew):
         monkeypatch.setattr(lesson, "notebook_data", fake)
-    regularization.reg_sweep.cache_clear()
+    regularization.u_point.cache_clear()
     yield
-    regularization.reg_sweep.cache_clear()
+    regularization.u_point.cache_clear()
 
 
 def test_moving_a_control_retrains_and_redraws(tiny_data):

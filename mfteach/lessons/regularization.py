@@ -9,11 +9,12 @@ import numpy as np
 from ..metrics import norm_popularity_spearman
 from ..preprocessing import BUCKETS, popularity_buckets
 from ..training import TrainConfig, train
-from ..ui import Choice, Panel, Slider, Toggle, panel_factory, plots
+from ..ui import Choice, Panel, Slider, Sweep, Toggle, panel_factory, plots
+from ..ui.progress import progress_bar
 from .common import Run, grid, notebook_data
 from .exercises import Exercise
 
-__all__ = ["REGULARIZERS", "reg_config", "reg_sweep", "reg_panel", "critical_weight_decay",
+__all__ = ["REGULARIZERS", "reg_config", "reg_sweep", "u_point", "sweep_strengths", "reg_panel", "critical_weight_decay",
            "zero_cliff", "article_config",
            "norm_popularity_by_regularizer", "bucket_norm_ratios", "penalty_step_exercise",
            "best_strength_exercise", "first_zeroed_exercise"]
@@ -52,18 +53,34 @@ def reg_config(reg, reg_strength, epochs=15, **kw) -> TrainConfig:
     return TrainConfig(epochs=epochs, reg_strength=lam, **{**fields, **kw})
 
 
-@lru_cache(maxsize=64)
-def reg_sweep(reg, skewed=True, epochs=15, points=7):
-    """Validation U-curve of one regularizer: final train/val RMSE over its λ range (cached)."""
-    split = _data(skewed)
+def sweep_strengths(reg, points=7) -> np.ndarray:
+    """The λ values of a regularizer's U-curve: ``points`` log-spaced over its panel range."""
     r = REGULARIZERS[reg]
-    xs = np.logspace(np.log10(r.lo), np.log10(r.hi), points)
-    val, tr = [], []
-    for x in xs:
-        h = train(split, reg_config(reg, float(x), epochs))
-        val.append(h.val_rmse[-1] if h.ok else np.nan)
-        tr.append(h.train_rmse[-1] if h.ok else np.nan)
-    return xs, np.array(val), np.array(tr)
+    return np.logspace(np.log10(r.lo), np.log10(r.hi), points)
+
+
+@lru_cache(maxsize=1024)
+def u_point(reg, skewed, epochs, lam) -> tuple:
+    """One point of a U-curve: (final val RMSE, final train RMSE) of one regularizer at strength
+    λ (NaN, NaN when training diverged; cached). Seeded from its settings alone, so the same
+    point gives the same numbers whichever sweep asked for it and in whatever order."""
+    h = train(_data(skewed), reg_config(reg, float(lam), int(epochs)))
+    return (h.val_rmse[-1], h.train_rmse[-1]) if h.ok else (np.nan, np.nan)
+
+
+def reg_sweep(reg, skewed=True, epochs=15, points=7, *, progress="auto"):
+    """Validation U-curve of one regularizer: (λs, final val RMSEs, final train RMSEs) over its λ
+    range. Points already computed (by a panel, or an earlier call) are not trained again.
+    ``progress``: a progress bar ("auto": when interactive; see ``progress_bar``)."""
+    if reg not in REGULARIZERS:
+        raise ValueError(f"reg must be one of {list(REGULARIZERS)}, got {reg!r}")
+    xs = sweep_strengths(reg, points)
+    out = []
+    with progress_bar(len(xs), f"U-curve {reg}", progress) as bar:
+        for x in xs:
+            out.append(u_point(reg, bool(skewed), int(epochs), float(x)))
+            bar.update(1)
+    return xs, np.array([v for v, _ in out]), np.array([t for _, t in out])
 
 
 def _data(skewed):
@@ -79,21 +96,29 @@ class _RegView:
         self.spectrum = plots.Spectrum(c, true_rank=4)
         self.buckets = plots.NormsByBucket(d)
         self.all = (self.curves, self.sweep, self.spectrum, self.buckets)
+        self.sweep_axes = [b]  # what a sweep point changes (redrawn alone as points fill in)
 
-    def update(self, run, pinned=None):
-        h, e = run.history, run.extra
+    def update(self, run, pinned=None, sweep=None):
+        h = run.history
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
-        if e["sweep"] is None:
+        if sweep is None:
             self.sweep.message("No regularizer: no U-curve.\nChoose one above.")
         else:
-            xs, val, tr = e["sweep"]
-            same = pinned is not None and pinned.extra["label"] == e["label"]  # A on this λ axis
-            self.sweep.update(xs, val, tr, current=(e["reg_strength"], h.val_rmse[-1]),
-                              mean_rmse=run.mean_rmse, xlabel=f"λ of {e['label']} (log scale)",
-                              pinned=(pinned.extra["reg_strength"], pinned.history.val_rmse[-1])
-                              if same else None)
+            self.update_sweep(run, pinned, sweep)
         self.spectrum.update(*h.factors(), pinned=pinned.history.factors() if pinned else None)
         self.buckets.update(h, pinned.history if pinned else None)
+
+    def update_sweep(self, run, pinned, sweep):
+        """The U-curve with the points finished so far (the others wait as gaps)."""
+        e, nan = run.extra, (np.nan, np.nan)
+        got = [sweep.done.get(p, nan) for p in sweep.points]
+        same = pinned is not None and pinned.extra["label"] == e["label"]  # A on this λ axis
+        self.sweep.update([p[-1] for p in sweep.points], [v for v, _ in got], [t for _, t in got],
+                          current=(e["reg_strength"], run.history.val_rmse[-1]),
+                          mean_rmse=run.mean_rmse, xlabel=f"λ of {e['label']} (log scale)",
+                          pinned=(pinned.extra["reg_strength"], pinned.history.val_rmse[-1])
+                          if same else None, pending=sum(p not in sweep.done for p in sweep.points))
+        return self.sweep_axes
 
     def message(self, text):
         for p in self.all:
@@ -146,12 +171,18 @@ def reg_panel(*, reg="l2_batch", reg_strength=0.05, skewed=True, epochs=15,
     def compute(v):
         split = _data(v["skewed"])
         h = train(split, reg_config(v["reg"], v["reg_strength"], int(v["epochs"])))
-        sweep = None if v["reg"] == "none" else reg_sweep(v["reg"], v["skewed"], int(v["epochs"]))
-        return Run.of(h, split, sweep=sweep, reg_strength=v["reg_strength"],
+        return Run.of(h, split, reg_strength=v["reg_strength"],
                       label=REGULARIZERS[v["reg"]].label, values=dict(v))
 
+    def sweep(v):  # the U-curve: drawn after the current run, filled in point by point
+        if v["reg"] == "none":
+            return None
+        points = tuple((v["reg"], bool(v["skewed"]), int(v["epochs"]), float(x))
+                       for x in sweep_strengths(v["reg"]))
+        return Sweep(points, lambda point: u_point(*point))
+
     return Panel(controls, compute, _RegView, title="Regularization: strength, kind and the U-curve",
-                 describe=_describe_reg, links=links, projector=projector)
+                 describe=_describe_reg, links=links, projector=projector, sweep=sweep)
 
 
 # -- experiments ---------------------------------------------------------------------------------
@@ -257,7 +288,7 @@ def best_strength_exercise(reg="l2_batch", tol=0.01) -> Exercise:
             return False, "λ = 0 is no regularizer at all: the U-curve's left end, overfitting"
         if lam < 0:
             return False, f"λ = {lam:.3g} < 0 rewards large weights: λ must be > 0"
-        xs, val, _ = reg_sweep(reg, True, 15)
+        xs, val, _ = reg_sweep(reg, True, 15, progress=False)
         best = float(np.nanmin(val))
         h = train(notebook_data(), reg_config(reg, lam, 15))
         got = h.val_rmse[-1] if h.ok else float("inf")

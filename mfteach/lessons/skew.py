@@ -12,6 +12,7 @@ from ..metrics import history_bucket_rmse, norm_popularity_spearman, recovery_r2
 from ..preprocessing import popularity_buckets
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, PanelMessage, Slider, panel_factory, plots
+from ..ui.progress import progress_bar
 from .common import Run, grid, notebook_data
 from .exercises import Exercise
 
@@ -166,25 +167,27 @@ def skew_sweep(zipfs=(0.0, 0.5, 1.0, 1.2, 1.5), optimizer="adam", seed=0) -> lis
     return rows
 
 
-def optimizer_lr_sweep(split, grid=None, progress=print, **config) -> dict:
+def optimizer_lr_sweep(split, grid=None, progress="auto", **config) -> dict:
     """Final validation RMSE for each optimizer at each learning rate (NaN = diverged).
 
     Uses the skew panel's setup (biases, L2 on the batch's rows 0.05; SGD's biases get lr ≤ 0.5).
-    ``progress``: called with a line per optimizer (pass None for silence).
+    ``progress``: "auto" shows a progress bar when someone watches (a notebook, a terminal; see
+    ``mfteach.ui.progress``), False/None is silent, a function gets a line per optimizer.
     """
     grid = grid or LR_GRID
     out = {}
-    for opt, lrs in grid.items():
-        t = time.perf_counter()
-        vals = []
-        for lr in lrs:
-            h = train(split, skew_config(opt, lr, **config))
-            vals.append(h.val_rmse[-1] if h.ok else np.nan)
-        out[opt] = (list(lrs), vals)
-        if progress:
+    with progress_bar(sum(len(v) for v in grid.values()), "optimizer × lr sweep", progress) as bar:
+        for opt, lrs in grid.items():
+            t = time.perf_counter()
+            vals = []
+            for lr in lrs:
+                h = train(split, skew_config(opt, lr, **config))
+                vals.append(h.val_rmse[-1] if h.ok else np.nan)
+                bar.update(1)
+            out[opt] = (list(lrs), vals)
             best = np.nanmin(vals) if np.isfinite(vals).any() else np.nan
-            progress(f"{opt:12s} {len(lrs)} learning rates in {time.perf_counter() - t:4.1f} s; "
-                     f"best val {best:.3f}")
+            bar.note(f"{opt:12s} {len(lrs)} learning rates in {time.perf_counter() - t:4.1f} s; "
+                     + (f"best val {best:.3f}" if np.isfinite(best) else "every run diverged"))
     return out
 
 

@@ -4,8 +4,8 @@ It draws, it never trains: a panel calls the ``compute`` function a lesson gives
 core (for names and small helpers), never ``mfteach.lessons``.
 """
 from . import plots
-from .panel import (Choice, Panel, PanelMessage, Slider, Toggle, log_options, panel_factory,
-                    projector)
+from .panel import (Choice, Panel, PanelMessage, Slider, Sweep, Toggle, log_options,
+                    panel_factory, projector)
 
 __all__ = ["plots", "Panel", "PanelMessage", "Slider", "Choice", "Toggle", "panel_factory",
-           "log_options", "projector"]
+           "log_options", "projector", "Sweep"]

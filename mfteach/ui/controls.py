@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Slider", "Choice", "Toggle", "log_options", "make_widget", "snap"]
+__all__ = ["Slider", "Choice", "Toggle", "log_options", "make_widget", "snap", "set_widget",
+           "retarget"]
 
 
 @dataclass(frozen=True)
@@ -113,3 +115,58 @@ def make_widget(ctl):
         else:
             wid.description_tooltip = ctl.help
     return wid
+
+
+def set_widget(wid, spec, value):
+    """Set one control, refusing values it cannot take (a ValueError naming the control)."""
+    name = spec.name
+    if isinstance(spec, Slider):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if spec.log:
+            wid.value = snap(value, [v for _, v in wid.options])
+            return
+        value = min(max(value, wid.min), wid.max)
+        if spec.integer:
+            value = int(round(value))
+        elif wid.step:  # land on the slider's grid, as the front end would
+            value = round(wid.min + round((value - wid.min) / wid.step) * wid.step, 10)
+    elif isinstance(spec, Choice):
+        allowed = [v for _, v in spec.pairs()]
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    elif not isinstance(value, bool) and type(value).__name__ != "bool_":
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    wid.value = value
+
+
+def retarget(wid, spec, change: dict):
+    """Apply a panel link's change ("min"/"max"/"value"/"default"/"disabled") to one control."""
+    if "disabled" in change:
+        wid.disabled = bool(change["disabled"])
+    if isinstance(spec, Slider) and spec.log and ("min" in change or "max" in change):
+        lo, hi = change.get("min", spec.min), change.get("max", spec.max)
+        opts = log_options(lo, hi)
+        old = wid.value
+        keep = lo * (1 - 1e-9) <= old <= hi * (1 + 1e-9)
+        if [v for _, v in wid.options] != opts:
+            wid.options = [(f"{v:.3g}", v) for v in opts]
+        wid.value = snap(change.get("value", old if keep else change.get("default", old)), opts)
+        return
+    # widen first so that min/max/value never cross while being set
+    if "min" in change:
+        wid.min = min(wid.min, change["min"])
+    if "max" in change:
+        wid.max = max(wid.max, change["max"])
+    if "value" in change:
+        wid.value = change["value"]
+    elif "default" in change:
+        # keep the student's value when it still fits the new range
+        lo, hi = change.get("min", -math.inf), change.get("max", math.inf)
+        if not lo <= wid.value <= hi:
+            wid.value = change["default"]
+    if "min" in change:
+        wid.min = change["min"]
+    if "max" in change:
+        wid.max = change["max"]

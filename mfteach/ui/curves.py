@@ -221,13 +221,15 @@ class SweepCurve(_Plot):
             self.ax.set_xscale("log")
         self.ax.set_xlabel(xlabel)
         self.ax.set_ylabel("RMSE (rating points)")
+        self._title = title
         self.ax.set_title(title)
         self.ax.grid(True, alpha=0.3)
 
     def update(self, xs, val, train=None, *, current=None, mean_rmse=None, xlabel=None,
-               pinned=None):
-        """xs, val, train: the sweep; current: (x, val) of the live run; pinned: (x, val) of the
-        pinned run "A" (drawn when it has a λ on this axis)."""
+               pinned=None, pending=0):
+        """xs, val, train: the sweep (NaN: a point not finished, or diverged); current: (x, val)
+        of the live run; pinned: (x, val) of the pinned run "A" (drawn when it has a λ on this
+        axis); pending: points still being computed (said in the title; the best is "so far")."""
         self._clear_message()
         self.pin_now.set_data(*([[pinned[0]], [pinned[1]]] if pinned else ([], [])))
         self.pin_now.set_label("A" if pinned else "_A")
@@ -241,14 +243,19 @@ class SweepCurve(_Plot):
         if ok.any():
             k = int(np.nanargmin(np.where(ok, val, np.nan)))
             self.best.set_data([xs[k]], [val[k]])
-            self.best.set_label(f"best: {xs[k]:.3g} → {val[k]:.3f}")
+            self.best.set_label(f"best{' so far' if pending else ''}: {xs[k]:.3g} → {val[k]:.3f}")
+        else:  # nothing finished (or everything diverged): no star
+            self.best.set_data([], [])
+            self.best.set_label("_best")
+        self.ax.set_title(self._title + (f" (sweep: run {len(xs) - pending}/{len(xs)})"
+                                         if pending else ""))
         self.now.set_data(*([[current[0]], [current[1]]] if current else ([], [])))
         self.ref.set_ydata([mean_rmse if mean_rmse is not None else np.nan] * 2)
         if xlabel:
             self.ax.set_xlabel(xlabel)
         ys = _finite(list(val) + (list(train) if train is not None else [])
                      + ([current[1]] if current else []) + ([mean_rmse] if mean_rmse else []))
-        if len(xs):
+        if len(xs):  # every point's λ, finished or not: the axis stays put as the curve fills in
             self.ax.set_xlim(xs.min() / 1.5, xs.max() * 1.5)
         if len(ys):  # headroom on top: the legend sits above the curves, never on them
             lo, hi = max(0, ys.min() - 0.05), ys.max() + 0.02

@@ -8,9 +8,9 @@ outputs shows a real plot on GitHub and nbviewer where widgets are not live.
 """
 from __future__ import annotations
 
+import contextlib
 import html
-import math
-import numbers
+import io
 import os
 import re
 import time
@@ -18,16 +18,15 @@ import traceback
 from collections import OrderedDict
 from typing import Callable
 
-import numpy as np
-
-from .controls import Choice, Slider, Toggle, log_options, make_widget, snap
+from .controls import Choice, Slider, Toggle, log_options, make_widget, retarget, set_widget
 from .cache import ResultCache
+from .jobs import Job, Scheduler, Sweep, SweepState, running_loop
 from .render import PngRenderer
+from .status import fmt as _fmt, retraining_html, status_html
 from .reproduce import panel_factory, reproduce_line
 
 __all__ = ["Slider", "Choice", "Toggle", "Panel", "PanelMessage", "PROJECTOR_RC", "panel_factory",
-           "projector",
-           "log_options"]
+           "projector", "log_options", "Sweep"]
 
 
 class PanelMessage(Exception):
@@ -61,14 +60,20 @@ class Panel:
     links: values → {control name: {"min"/"max"/"value"/"default"/"disabled": …}} to retarget
         dependent controls (e.g. a strength slider whose range follows the chosen regularizer;
         "default" is used only when the current value falls outside the new range).
+    sweep: values → ``Sweep`` (points to fill in after the current run is drawn, e.g. a U-curve)
+        or None; the view then gets ``update(result, pinned, sweep=SweepState)``, and may offer
+        ``update_sweep(result, pinned, sweep) → [axes changed]`` for cheaper partial redraws.
     projector: bigger fonts and lines. cache_size / cache_bytes: results kept by configuration
         (the least recently used go first; the pinned "A" result is kept apart).
+    background: None = in a kernel, work runs between incoming messages (see jobs.py), else at
+        once; False = always at once.
     """
 
     def __init__(self, controls, compute: Callable, make_view: Callable, *, title="",
                  describe: Callable | None = None, code: Callable | None = None,
                  links: Callable | None = None, figsize=(11, 6.5), dpi=80, projector=False,
-                 cache_size=64, cache_bytes=256 * 2**20, debug=False):
+                 cache_size=64, cache_bytes=256 * 2**20, debug=False, sweep: Callable | None = None,
+                 background: bool | None = None):
         import ipywidgets as w
         from matplotlib.figure import Figure
 
@@ -79,6 +84,14 @@ class Panel:
             os.environ.get("MFTEACH_PROJECTOR", "") not in ("", "0")
         self.projector, self.dpi, self.debug = projector, dpi, debug
         self.cache = ResultCache(cache_size, cache_bytes)
+        self.sweep_of = sweep
+        self._points = ResultCache(1024, 64 * 2**20)   # sweep point → its result
+        self._job = None
+        loop = running_loop() if background is not False else None
+        if background and loop is None:
+            raise ValueError("background=True needs a running event loop (a Jupyter kernel), "
+                             "and none is running here")
+        self.scheduler = Scheduler(self._step, loop)
         self.origin = None            # (factory, its arguments): set by @panel_factory
         self.pinned = None            # (values, result) of "A"
         self.result = None            # the current result ("B" when pinned)
@@ -158,27 +171,7 @@ class Panel:
         return reproduce_line(*self.origin, values)
 
     def _set_widget(self, name, value):
-        """Set one control, refusing values it cannot take (a ValueError naming the control)."""
-        wid, spec = self.controls[name], self.specs[name]
-        if isinstance(spec, Slider):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                    or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-            if spec.log:
-                wid.value = snap(value, [v for _, v in wid.options])
-                return
-            value = min(max(value, wid.min), wid.max)
-            if spec.integer:
-                value = int(round(value))
-            elif wid.step:  # land on the slider's grid, as the front end would
-                value = round(wid.min + round((value - wid.min) / wid.step) * wid.step, 10)
-        elif isinstance(spec, Choice):
-            allowed = [v for _, v in spec.pairs()]
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-        elif not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
-        wid.value = value
+        set_widget(self.controls[name], self.specs[name], value)
 
     def _apply_links(self):
         if self.links is None:
@@ -186,47 +179,27 @@ class Panel:
         prev, self._hold = self._hold, True
         try:
             for name, change in (self.links(self.values) or {}).items():
-                wid, spec = self.controls[name], self.specs[name]
-                if "disabled" in change:
-                    wid.disabled = bool(change["disabled"])
-                if isinstance(spec, Slider) and spec.log and ("min" in change or "max" in change):
-                    lo, hi = change.get("min", spec.min), change.get("max", spec.max)
-                    opts = log_options(lo, hi)
-                    old = wid.value
-                    keep = lo * (1 - 1e-9) <= old <= hi * (1 + 1e-9)
-                    if [v for _, v in wid.options] != opts:
-                        wid.options = [(f"{v:.3g}", v) for v in opts]
-                    wid.value = snap(change.get("value", old if keep else change.get("default", old)), opts)
-                    continue
-                # widen first so that min/max/value never cross while being set
-                if "min" in change:
-                    wid.min = min(wid.min, change["min"])
-                if "max" in change:
-                    wid.max = max(wid.max, change["max"])
-                if "value" in change:
-                    wid.value = change["value"]
-                elif "default" in change:
-                    # keep the student's value when it still fits the new range
-                    lo, hi = change.get("min", -np.inf), change.get("max", np.inf)
-                    if not lo <= wid.value <= hi:
-                        wid.value = change["default"]
-                if "min" in change:
-                    wid.min = change["min"]
-                if "max" in change:
-                    wid.max = change["max"]
+                retarget(self.controls[name], self.specs[name], change)
         finally:
             self._hold = prev
 
     # -- the update path ---------------------------------------------------------------------
+    # A move becomes a job: compute (or take from the cache) → draw → sweep points, one piece per
+    # step (see jobs.py). A newer move replaces the job: stale work is dropped between steps.
     def _on_change(self, change):
-        if self._hold:
-            return
-        with self.log:  # anything printed lands in the panel, nothing is lost
-            self.update()
+        if not self._hold:
+            self._request()
 
     def _on_reset(self, button):
-        with self.log:
-            self.reset()
+        self.reset()
+
+    def _request(self):
+        """A control moved: in a kernel, queue the work and return at once (the next message can
+        be read); elsewhere, do it now."""
+        if self.scheduler.background:
+            self._submit()
+        else:
+            self.update()
 
     def _on_save(self, button):
         """A download link for the figure as shown now (made on demand: a link kept up to date
@@ -239,14 +212,13 @@ class Panel:
                                 f"{data}'>⬇ download PNG</a>")
 
     def _on_pin(self, change):
-        with self.log:
-            if change["new"] and self.result is not None:
-                self.pinned = (self.values, self.result)
-                self.pin_button.description = "Unpin A"
-            else:
-                self.pinned = None
-                self.pin_button.description = "Pin as A"
-            self.update()
+        if change["new"] and self.result is not None:
+            self.pinned = (self.values, self.result)
+            self.pin_button.description = "Unpin A"
+        else:
+            self.pinned = None
+            self.pin_button.description = "Pin as A"
+        self._request()
 
     def _key(self, values):
         return tuple(sorted((k, round(v, 12) if isinstance(v, float) else v)
@@ -258,72 +230,128 @@ class Panel:
         return matplotlib.rc_context(PROJECTOR_RC if self.projector else NORMAL_RC)
 
     def update(self):
-        """Recompute (or take from the cache) and redraw. Never raises: problems become text."""
-        t0 = time.perf_counter()
+        """Recompute (or take from the cache) and redraw; returns the current run's result. Never
+        raises: problems become text. In a kernel a sweep goes on filling in afterwards (``wait``
+        waits for it); elsewhere it is complete when this returns."""
+        job = self._submit()
+        self.scheduler.drain(until=(lambda: self._job is not job or job.phase in ("sweep", "done"))
+                             if self.scheduler.background else None)
+        return self.result
+
+    def wait(self):
+        """Finish all pending work now (the current run and its sweep); returns the panel."""
+        self.scheduler.drain()
+        return self
+
+    def _submit(self) -> Job:
         self._apply_links()
         values = self.values
-        key = self._key(values)
-        cached = key in self.cache
-        msg = None
-        if not cached:
-            # Shown while the retrain runs (the front end gets it at once, even though the kernel
-            # is busy): a slow first visit, e.g. a U-curve sweep, never looks like a dead panel.
-            self.status.value = ("<div style='font-size:1.05em;color:#666'>⏳ retraining with "
-                                 + html.escape(", ".join(f"{k}={_fmt(v)}" for k, v in values.items()))
-                                 + " …</div>")
+        job = Job(values, self._key(values), time.perf_counter())
+        job.cached = job.key in self.cache
+        self._job = job                    # supersedes whatever was pending
+        if not job.cached:
+            # Shown at once (the front end gets it while the retrain runs): a slow first visit
+            # never looks like a dead panel.
+            self.status.value = retraining_html(values)
+        self.scheduler.kick()
+        return job
+
+    def _step(self) -> bool:
+        """One piece of the current job; True while work is left."""
+        job = self._job
+        if job is None or job.phase == "done":
+            return False
+        out, err = io.StringIO(), io.StringIO()
+        try:  # anything printed lands in the panel's log, nothing is lost
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                {"compute": self._compute, "draw": self._draw, "sweep": self._sweep}[job.phase](job)
+        except Exception as e:  # a safety net: never a traceback from a loop callback
+            job.phase = "done"
+            self.status.value = f"<span style='color:#D55E00'>⚠ {html.escape(repr(e))}</span>"
+        for text, append in ((out.getvalue(), self.log.append_stdout),
+                             (err.getvalue(), self.log.append_stderr)):
+            if text:
+                append(text)
+        return self._job is not None and self._job.phase != "done"
+
+    def _compute(self, job):
+        t = time.perf_counter()
+        job.cached = job.key in self.cache
         try:
-            if cached:
-                result = self.cache[key]
+            if job.cached:
+                job.result = self.cache[job.key]
             else:
-                result = self.compute(dict(values))
-                self.cache.put(key, result)
+                job.result = self.compute(dict(job.values))
+                self.cache.put(job.key, job.result)
         except (PanelMessage, ValueError) as e:
-            result, msg = None, str(e)
+            job.msg = str(e)
         except Exception as e:  # never a traceback in front of a class
-            result = None
-            msg = f"Something unexpected went wrong ({type(e).__name__}: {e}). Try another setting."
+            job.msg = f"Something unexpected went wrong ({type(e).__name__}: {e}). Try another setting."
             if self.debug:
                 traceback.print_exc()
-        t1 = time.perf_counter()
-        self.result = result
+        job.seconds["compute"] = time.perf_counter() - t
+        job.phase = "draw"
+
+    def _draw(self, job):
+        self.result = job.result
+        if job.result is not None and self.sweep_of is not None:
+            job.spec = self.sweep_of(dict(job.values))
+            if job.spec is not None:
+                pts = tuple(job.spec.points)
+                job.sweep = SweepState(pts, {p: self._points[p] for p in pts if p in self._points})
+        self._render(job, full=True)
+        self.copy_box.value = self.reproduce(job.values)
+        job.phase = "sweep" if job.sweep is not None and not job.sweep.complete else "done"
+
+    def _sweep(self, job):
+        point = job.sweep.next_point()
+        t = time.perf_counter()
+        value = job.spec.run(point)
+        job.seconds["sweep"] = job.seconds.get("sweep", 0.0) + time.perf_counter() - t
+        self._points.put(point, value)
+        job.sweep.done[point] = value
+        self._render(job, full=False)
+        if job.sweep.complete:
+            job.phase = "done"
+
+    def _render(self, job, full):
+        t0 = time.perf_counter()
+        msg, only = job.msg, None
+        pinned = self.pinned[1] if self.pinned else None
         with self._rc():
             try:
-                if result is not None:
-                    self.view.update(result, self.pinned[1] if self.pinned else None)
+                if job.result is not None:
+                    if not full and hasattr(self.view, "update_sweep"):
+                        only = self.view.update_sweep(job.result, pinned, job.sweep)
+                    elif job.sweep is not None:
+                        self.view.update(job.result, pinned, sweep=job.sweep)
+                    else:
+                        self.view.update(job.result, pinned)
             except Exception as e:
-                msg = f"Could not draw this result ({type(e).__name__}: {e})."
+                msg, only = f"Could not draw this result ({type(e).__name__}: {e}).", None
                 if self.debug:
                     traceback.print_exc()
             if msg is not None and hasattr(self.view, "message"):
                 self.view.message(msg)
-            self.image.value = self.png()
-        t2 = time.perf_counter()
-        self.last_seconds = {"compute": t1 - t0, "draw": t2 - t1, "total": t2 - t0,
-                             "cached": cached}
-        self._write_status(result, msg, cached)
-        self.copy_box.value = self.reproduce(values)
-        return result
+            t1 = time.perf_counter()
+            self.image.value = self.renderer.png(only=only)
+            if full and job.sweep is not None and not job.sweep.complete:
+                self.renderer.remember(getattr(self.view, "sweep_axes", ()))  # for partial redraws
+        r = self.renderer.seconds
+        self.last_seconds = {"compute": job.seconds.get("compute", 0.0),
+                             "draw": t1 - t0 + r["draw"], "encode": r["encode"],
+                             "total": time.perf_counter() - job.t0, "cached": job.cached,
+                             "partial": only is not None}
+        self._write_status(job, msg)
 
     def png(self) -> bytes:
         """The figure as PNG bytes (see ``render.PngRenderer``: one draw, layout frozen)."""
         return self.renderer.png()
 
-    def _write_status(self, result, msg, cached):
-        s = self.last_seconds
-        timing = ("from cache" if cached else f"computed in {s['compute']:.2f} s") + \
-                 f", drawn in {s['draw']:.2f} s"
-        if msg is not None:
-            body = f"<span style='color:#D55E00'>⚠ {html.escape(msg)}</span>"
-        else:
-            line = self.describe(result) if self.describe else ""
-            body = html.escape(line)
-        pin = ""
-        if self.pinned:
-            pin = (" <span style='color:#CC79A7'>A (dotted) = "
-                   + html.escape(", ".join(f"{k}={_fmt(v)}" for k, v in self.pinned[0].items()))
-                   + "</span>")
-        self.status.value = (f"<div style='font-size:1.05em'>{body}"
-                             f"<span style='color:#666'> ({timing})</span>{pin}</div>")
+    def _write_status(self, job, msg):
+        line = None if msg is not None else (self.describe(job.result) if self.describe else "")
+        self.status.value = status_html(line, msg, job, self.last_seconds,
+                                        self.pinned[0] if self.pinned else None)
 
     # -- display -----------------------------------------------------------------------------
     @property
@@ -344,14 +372,12 @@ class Panel:
             # _ipython_display_; this is the same view reference it sends.
             bundle = {"application/vnd.jupyter.widget-view+json": {
                 "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}}
-        # A static copy of the figure for viewers without live widgets (GitHub, nbviewer).
+        # A static copy of the figure for viewers without live widgets (GitHub, nbviewer): the
+        # finished one (a sweep still filling in would be saved half drawn).
+        self.wait()
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = f"<mfteach panel: {self.status_text}>"
         return bundle
 
     def __repr__(self):
         return f"Panel({', '.join(f'{k}={_fmt(v)}' for k, v in self.values.items())})"
-
-
-def _fmt(v):
-    return f"{v:.3g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else str(v)

@@ -1,0 +1,115 @@
+"""How a panel's work runs: the current run first, then its sweep points one at a time.
+
+In a Jupyter kernel each piece of work is a callback on the kernel's own event loop (the main
+thread, which also reads the front end's messages), scheduled a few milliseconds later: between
+two pieces the kernel reads any message that arrived meanwhile, so a newer move supersedes stale
+work and a burst of moves computes once, for the last value. A new image is sent the moment the
+current run is drawn (ipykernel sends IOPub messages from its own thread), so it reaches the
+browser while the sweep is still filling in. Without a running event loop (tests, scripts,
+benchmarks) the same pieces run at once, in order.
+
+Why not a worker thread: widgets and matplotlib are not thread-safe; ipykernel 7 no longer gives
+output from threads a parent (ipywidgets issues #4001, #4020); and ``train`` sets torch's
+process-wide thread count while it runs, so a sweep training in a thread beside a cell that trains
+could leave that count changed or train with another one (other numbers).
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Callable
+
+__all__ = ["Sweep", "SweepState", "Job", "Scheduler", "running_loop"]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Points a panel fills in after it has drawn the current run.
+
+    points: hashable settings, in drawing order (e.g. ``("l2_batch", True, 15, 0.01)``).
+    run: point → result. It must depend on the point alone (each run seeded from its settings,
+        never from shared random state), so a point gives the same numbers whatever order the
+        points ran in and whichever move asked for them.
+    """
+
+    points: tuple
+    run: Callable
+
+
+@dataclass
+class SweepState:
+    """What a view gets while a sweep fills in: every point, and the results finished so far."""
+
+    points: tuple
+    done: dict = field(default_factory=dict)   # point → result
+
+    @property
+    def complete(self) -> bool:
+        return all(p in self.done for p in self.points)
+
+    def next_point(self):
+        return next(p for p in self.points if p not in self.done)
+
+    def __str__(self):
+        return f"sweep: run {sum(p in self.done for p in self.points)}/{len(self.points)}"
+
+
+@dataclass
+class Job:
+    """One move's work: compute → draw → sweep points → done."""
+
+    values: dict
+    key: tuple
+    t0: float                       # when it was asked for
+    cached: bool = False
+    phase: str = "compute"
+    result: object = None
+    msg: str | None = None
+    spec: Sweep | None = None       # the sweep this result asks for …
+    sweep: SweepState | None = None  # … and its points so far
+    seconds: dict = field(default_factory=dict)
+
+
+def running_loop():
+    """The asyncio loop running in this thread (a Jupyter kernel's, while a cell or a widget
+    callback runs), or None (a plain script or test)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class Scheduler:
+    """Calls ``step()`` until it returns False: on ``loop`` (one call per loop turn, ``delay``
+    seconds apart so incoming messages are read in between), or inline when ``drain`` is called.
+    """
+
+    def __init__(self, step: Callable[[], bool], loop=None, delay=0.003):
+        self.step, self.loop, self.delay = step, loop, delay
+        self._handle = None
+
+    @property
+    def background(self) -> bool:
+        return self.loop is not None
+
+    def kick(self):
+        """Make sure a step is coming (no-op without a loop: the caller drains)."""
+        if self.loop is not None and self._handle is None and not self.loop.is_closed():
+            self._handle = self.loop.call_later(self.delay, self._tick)
+
+    def _tick(self):
+        self._handle = None
+        if self.step():
+            self.kick()
+
+    def drain(self, until: Callable[[], bool] | None = None):
+        """Run steps now until there is no work left (or ``until()`` is true); what remains
+        goes back on the loop."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        more = True
+        while more and not (until is not None and until()):
+            more = self.step()
+        if more:
+            self.kick()

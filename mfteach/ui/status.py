@@ -1,0 +1,34 @@
+"""A panel's status line: what was trained and found, how long it took, a sweep's progress."""
+from __future__ import annotations
+
+import html
+
+__all__ = ["fmt", "retraining_html", "status_html"]
+
+
+def fmt(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else str(v)
+
+
+def _settings(values) -> str:
+    return html.escape(", ".join(f"{k}={fmt(v)}" for k, v in values.items()))
+
+
+def retraining_html(values) -> str:
+    """Shown the moment a control moves, while the retrain runs."""
+    return f"<div style='font-size:1.05em;color:#666'>⏳ retraining with {_settings(values)} …</div>"
+
+
+def status_html(line, msg, job, seconds, pinned_values=None) -> str:
+    """``line``: the describe() text (or None with ``msg``, a problem in plain words); ``job``: the
+    move shown; ``seconds``: the panel's last timings; ``pinned_values``: the settings of "A"."""
+    timing = ("from cache" if job.cached else f"computed in {seconds['compute']:.2f} s") + \
+             f", drawn in {seconds['draw'] + seconds['encode']:.2f} s"
+    body = (f"<span style='color:#D55E00'>⚠ {html.escape(msg)}</span>" if msg is not None
+            else html.escape(line))
+    if job.sweep is not None and not job.sweep.complete:
+        timing += f" — {job.sweep}"   # e.g. "sweep: run 3/7" while the points fill in
+    pin = (f" <span style='color:#CC79A7'>A (dotted) = {_settings(pinned_values)}</span>"
+           if pinned_values else "")
+    return (f"<div style='font-size:1.05em'>{body}"
+            f"<span style='color:#666'> ({timing})</span>{pin}</div>")
