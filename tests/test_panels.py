@@ -1,6 +1,7 @@
 """Panels driven headlessly: set a control's value, check the status text and the figure."""
 import io
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -385,3 +386,145 @@ def test_pinned_a_is_drawn_in_the_other_panels_too(tiny_data):
     c.pin_button.value = True
     c.set(init=False)
     assert len(c.view.spectrum.pin_line.get_xdata()) > 0
+
+
+# -- the work scheduler: current run first, sweep points after, newer moves supersede ------------
+def _toy(calls, swept, points=5, **kw):
+    """A panel whose compute and sweep record what they were asked; a sweep point's value is a
+    function of the point alone."""
+    from mfteach.ui import Sweep
+
+    class View:
+        def __init__(self, fig):
+            self.ax = fig.subplots()
+            self.line, = self.ax.plot([], [], "o-")
+            self.ax.set(xlim=(-1, points), ylim=(0, 120))
+            self.sweep_axes, self.seen = [self.ax], None
+
+        def update(self, r, pinned=None, sweep=None):
+            self.seen = sweep
+            done = [p for p in sweep.points if p in sweep.done]
+            self.line.set_data([p[1] for p in done], [sweep.done[p] for p in done])
+
+        def update_sweep(self, r, pinned, sweep):
+            self.update(r, pinned, sweep)
+            return self.sweep_axes
+
+    def compute(v):
+        calls.append(v["x"])
+        return v["x"]
+
+    def run(point):
+        swept.append(point)
+        return float(point[0] * 10 + point[1])
+
+    return Panel([Slider("x", 0, 10, 1, step=1, integer=True)], compute, View,
+                 describe=lambda r: f"x={r}",
+                 sweep=lambda v: Sweep(tuple((v["x"], k) for k in range(points)), run), **kw)
+
+
+async def _until(cond, timeout=20):
+    import asyncio
+    import time
+
+    t = time.perf_counter()
+    while not cond():
+        assert time.perf_counter() - t < timeout, "the panel's work never finished"
+        await asyncio.sleep(0.002)
+
+
+def test_a_burst_of_moves_retrains_once_for_the_last_value():
+    import asyncio
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True)   # built inside a running loop, as in a kernel
+        assert calls == [1] and p._job.phase == "sweep"  # drawn; its sweep not yet run
+        for x in range(2, 9):                      # a burst: seven moves, no loop turn between
+            p.controls["x"].value = x
+        await _until(lambda: p._job.phase == "done")
+        return p, calls, swept
+
+    p, calls, swept = asyncio.run(scenario())
+    assert calls == [1, 8] and p.result == 8
+    assert swept == [(8, k) for k in range(5)]     # only the last value's sweep ran
+    assert p.view.seen.complete and list(p.view.line.get_ydata()) == [80.0, 81.0, 82.0, 83.0, 84.0]
+
+
+def test_a_newer_move_supersedes_a_sweep_filling_in_and_the_status_says_how_far():
+    import asyncio
+
+    async def scenario():
+        calls, swept, texts = [], [], []
+        p = _toy(calls, swept, background=True)
+        p.controls["x"].value = 2
+        await _until(lambda: any(pt[0] == 2 for pt in swept))
+        texts.append(p.status_text)                # one point of x=2's sweep done
+        p.controls["x"].value = 3                  # stale work: the rest of x=2's sweep
+        await _until(lambda: p._job.phase == "done")
+        texts.append(p.status_text)
+        return p, calls, swept, texts
+
+    p, calls, swept, texts = asyncio.run(scenario())
+    assert calls == [1, 2, 3]
+    assert 1 <= sum(pt[0] == 2 for pt in swept) < 5 and sum(pt[0] == 3 for pt in swept) == 5
+    assert "x=2" in texts[0] and re.search(r"sweep: run [1-4]/5", texts[0]), texts[0]
+    assert texts[1].startswith("x=3") and "sweep:" not in texts[1]
+
+
+def test_code_gets_the_current_run_at_once_and_wait_finishes_the_sweep():
+    import asyncio
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True)
+        assert p.set(x=4) is p and p.result == 4 and "sweep: run 0/5" in p.status_text
+        p.wait()
+        return p, swept
+
+    p, swept = asyncio.run(scenario())
+    assert p._job.phase == "done" and [pt for pt in swept if pt[0] == 4] == [(4, k) for k in range(5)]
+    assert "image/png" in p._repr_mimebundle_()    # the saved copy is the finished figure
+
+
+def test_background_needs_a_running_loop():
+    with pytest.raises(ValueError, match="background=True needs a running event loop"):
+        _toy([], [], background=True)
+
+
+def test_partial_redraws_give_the_same_picture_as_a_full_one():
+    calls, swept = [], []
+    p = _toy(calls, swept)                         # no loop: all at once, sweep redrawn point by point
+    assert p.last_seconds["partial"] and p.view.seen.complete
+    partial = np.asarray(Image.open(io.BytesIO(p.image.value)).convert("RGB"), int)
+    full = np.asarray(Image.open(io.BytesIO(p.renderer.png())).convert("RGB"), int)
+    assert (np.abs(partial - full).max(axis=2) > 40).mean() < 1e-3
+
+
+def test_the_u_curve_fills_in_and_its_numbers_do_not_depend_on_order(tiny_data):
+    p = regularization.reg_panel()
+    p.set(reg="l1_batch", reg_strength=0.1)
+    xs, val, tr = regularization.reg_sweep("l1_batch", True, 15, progress=False)
+    line = p.view.sweep.val_line
+    assert list(line.get_xdata()) == list(xs) and np.allclose(line.get_ydata(), val, equal_nan=True)
+    assert np.isfinite(val).sum() >= 5 and "sweep:" not in p.status_text
+    assert "sweep" not in p.view.sweep.ax.get_title()
+    # each point is seeded from its settings: other orders (and other training between) agree
+    points = [("l1_batch", True, 15, float(x)) for x in xs]
+    regularization.u_point.cache_clear()
+    backwards = {pt: regularization.u_point(*pt) for pt in reversed(points)}
+    regularization.u_point.cache_clear()
+    regularization.u_point("adamw", True, 5, 1.0)
+    shuffled = {pt: regularization.u_point(*pt) for pt in (points[3::2] + points[::2] + points[1:3:2])}
+    for pt, (v, _) in zip(points, zip(val, tr)):
+        assert backwards[pt] == shuffled[pt] and np.allclose(backwards[pt][0], v, equal_nan=True)
+
+
+def test_sweeps_called_from_code_show_progress_only_when_someone_watches(capsys, tiny_data):
+    regularization.reg_sweep("l2_batch", True, 5, points=2)   # "auto": pytest's stderr is no tty
+    assert capsys.readouterr() == ("", "")
+    lines, split = [], mf.random_split(mf.synthetic(60, 80, 1500, seed=0), seed=0)
+    skew.optimizer_lr_sweep(split, grid={"adam": [0.01, 0.02]}, progress=lines.append, epochs=2)
+    assert len(lines) == 1 and lines[0].startswith("adam") and "nan" not in lines[0]
+    with pytest.raises(ValueError, match="progress must be"):
+        regularization.reg_sweep("l2_batch", True, 5, points=2, progress="yes")

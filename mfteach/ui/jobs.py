@@ -16,6 +16,7 @@ could leave that count changed or train with another one (other numbers).
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -80,13 +81,19 @@ def running_loop():
 
 
 class Scheduler:
-    """Calls ``step()`` until it returns False: on ``loop`` (one call per loop turn, ``delay``
-    seconds apart so incoming messages are read in between), or inline when ``drain`` is called.
+    """Calls ``step()`` until it returns False: on an event loop (one call per loop turn,
+    ``delay`` seconds apart so incoming messages are read in between), or inline on ``drain``.
+
+    The loop is the one running in the thread that asked last: JupyterLab 4.6 with ipykernel 7
+    delivers widget messages on a kernel *subshell* thread (with its own loop) so that widgets
+    answer while a cell runs; the panel's work then runs there, beside the cells. A lock keeps
+    two threads from stepping the same panel at once.
     """
 
     def __init__(self, step: Callable[[], bool], loop=None, delay=0.003):
         self.step, self.loop, self.delay = step, loop, delay
         self._handle = None
+        self._lock = threading.RLock()
 
     @property
     def background(self) -> bool:
@@ -94,22 +101,39 @@ class Scheduler:
 
     def kick(self):
         """Make sure a step is coming (no-op without a loop: the caller drains)."""
-        if self.loop is not None and self._handle is None and not self.loop.is_closed():
+        if self.loop is None:
+            return
+        here = running_loop()
+        if here is not None and here is not self.loop:  # asked from another thread's loop
+            self._cancel()
+            self.loop = here
+        if self._handle is None and not self.loop.is_closed():
             self._handle = self.loop.call_later(self.delay, self._tick)
+
+    def _cancel(self):
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self.loop.call_soon_threadsafe(handle.cancel)
 
     def _tick(self):
         self._handle = None
-        if self.step():
+        if not self._lock.acquire(blocking=False):  # another thread is stepping: come back
+            self.kick()
+            return
+        try:
+            more = self.step()
+        finally:
+            self._lock.release()
+        if more:
             self.kick()
 
     def drain(self, until: Callable[[], bool] | None = None):
         """Run steps now until there is no work left (or ``until()`` is true); what remains
         goes back on the loop."""
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        more = True
-        while more and not (until is not None and until()):
-            more = self.step()
+        with self._lock:
+            self._cancel()
+            more = True
+            while more and not (until is not None and until()):
+                more = self.step()
         if more:
             self.kick()

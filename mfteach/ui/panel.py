@@ -342,6 +342,8 @@ class Panel:
                              "draw": t1 - t0 + r["draw"], "encode": r["encode"],
                              "total": time.perf_counter() - job.t0, "cached": job.cached,
                              "partial": only is not None}
+        if full:  # the current run's own timings (a sweep's redraws follow)
+            job.seconds.update(draw=self.last_seconds["draw"], encode=r["encode"])
         self._write_status(job, msg)
 
     def png(self) -> bytes:

@@ -1,0 +1,297 @@
+"""Panel latency in a real browser: key press → new plot on screen, and → last change (a sweep done).
+
+    python benchmarks/bench_browser.py [--moves 5] [--notebooks 01 02] [--budget 480] [--no-voila]
+
+JupyterLab (served on 127.0.0.1 with a token, private settings, the project's Playwright set-up in
+tests/browser/) opens a temporary copy of each notebook, runs it all, then moves every control of
+every panel as a student would (slider: an arrow key; dropdown: the next option; checkbox: a
+click). In the page, a capture listener stamps the key press and every `load` of a panel's
+<img> (`performance.now()`, no round trip through Playwright): "new plot" is the first image
+loaded after the press, "last change" the last one once the status says the work is done (no ⏳,
+no "sweep: run k/n"). Moves answered from the cache are counted, and marked.
+
+Voilà: for each notebook, the classroom command (`mfteach voila NN`: `voila` with
+`mfteach.cli.voila_args()`, i.e. preheated kernels), started and left until its pool is filled
+(its log says so), then the time from navigation to every panel drawn, and to the first move's
+new plot (the panel is live). Prints tables; writes benchmarks/results/browser.json. Bounded by
+--budget seconds; every server is stopped by its process group, also on failure or Ctrl-C.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from browser.conftest import CHROMIUM, Server, free_port, private_env  # noqa: E402
+from mfteach.cli import voila_args  # noqa: E402
+
+KERNEL_IDLE = "() => /\\|\\s*Idle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')"
+ALL_RUN = """(n) => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                        .map(e => e.textContent);
+                      return p.length === n && p.every(t => /\\[\\d+\\]/.test(t)); }"""
+PANELS_DRAWN = """(n) => { const imgs = [...document.querySelectorAll('.mfteach-panel img')];
+                   return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }"""
+# Stamps in the page: the key press, every panel image's src change and load.
+LISTEN = """() => { if (window.__mf) return; window.__mf = {t0: null, loads: [], srcs: 0};
+  document.addEventListener('keydown', () => { window.__mf = {t0: performance.now(), loads: [], srcs: 0}; }, true);
+  document.addEventListener('load', e => { const t = e.target;
+    if (t.tagName === 'IMG' && t.closest('.mfteach-panel')) window.__mf.loads.push(performance.now()); }, true);
+  new MutationObserver(ms => { for (const m of ms) if (m.target.tagName === 'IMG') window.__mf.srcs++; })
+    .observe(document.body, {subtree: true, attributes: true, attributeFilter: ['src']}); }"""
+# Done: the panel's status is final and every new src has loaded.
+DONE = """(st) => { const s = st.innerText; const m = window.__mf;
+  return m.loads.length > 0 && m.loads.length >= m.srcs && !s.includes('⏳') && !s.includes('sweep: run'); }"""
+
+
+def stats(xs):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    p90 = xs[min(len(xs) - 1, int(round(0.9 * (len(xs) - 1))))]
+    return {"median": round(statistics.median(xs), 3), "p90": round(p90, 3),
+            "max": round(xs[-1], 3), "n": len(xs)}
+
+
+def load():
+    return os.getloadavg()[0]
+
+
+def start_lab(workdir: Path, tmp: Path) -> Server:
+    env = private_env(tmp)
+    settings = tmp / "user-settings"
+    for rel, body in {
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+            {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    }.items():
+        f = settings / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(body))
+    port, token = free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--LabApp.user_settings_dir={settings}",
+           f"--LabApp.workspaces_dir={tmp / 'workspaces'}", f"--ServerApp.root_dir={workdir}"]
+    srv = Server(cmd, workdir, env, f"http://127.0.0.1:{port}", tmp / "lab.log")
+    srv.token = token
+    srv.wait(f"http://127.0.0.1:{port}/api/status?token={token}")
+    return srv
+
+
+def controls_of(panel):
+    """(kind, label, locator of the element that takes the key) for each enabled control."""
+    out = []
+    for kind, box_sel, key_sel in (("slider", ".widget-slider", ".noUi-handle"),
+                                   ("dropdown", ".widget-dropdown", "select"),
+                                   ("checkbox", ".widget-checkbox", "input")):
+        boxes = panel.locator(box_sel)
+        for k in range(boxes.count()):
+            box = boxes.nth(k)
+            out.append((kind, box.inner_text().strip().split("\n")[0], box.locator(key_sel).first))
+    return out
+
+
+def press(kind, el, step):
+    """One move, by keyboard. Returns False when the control cannot move (disabled)."""
+    if kind == "slider":
+        if el.evaluate("e => e.closest('[disabled]') !== null"):
+            return False
+        now, top = (float(el.get_attribute(a) or 0) for a in ("aria-valuenow", "aria-valuemax"))
+        el.focus()
+        el.press("ArrowLeft" if now >= top else "ArrowRight")
+    elif kind == "dropdown":  # the next option, chosen in the page (stamped first, as a key is)
+        if el.is_disabled():
+            return False
+        el.evaluate("e => { window.__mf = {t0: performance.now(), loads: [], srcs: 0};"
+                    " e.selectedIndex = (e.selectedIndex + 1) % e.options.length;"
+                    " e.dispatchEvent(new Event('change', {bubbles: true})); }")
+    else:  # a click, as a person would (stamped first)
+        if el.is_disabled():
+            return False
+        el.evaluate("e => { window.__mf = {t0: performance.now(), loads: [], srcs: 0}; e.click(); }")
+    return True
+
+
+def move(page, panel, kind, el, step, timeout_ms=60_000):
+    status = panel.locator(".mfteach-status")
+    if not press(kind, el, step):
+        return None
+    page.wait_for_function(DONE, arg=status.element_handle(), timeout=timeout_ms)
+    m = page.evaluate("() => window.__mf")
+    text = status.inner_text()
+    return {"new_plot": (m["loads"][0] - m["t0"]) / 1000, "last_change": (m["loads"][-1] - m["t0"]) / 1000,
+            "images": len(m["loads"]), "cached": "from cache" in text}
+
+
+def bench_lab(browser, srv, name, moves, deadline):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    res = {"controls": {}}
+    try:
+        t0 = time.perf_counter()
+        page.goto(f"{srv.url}/lab/tree/{name}?reset&token={srv.token}", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+        n_code = page.locator(".jp-CodeCell").count()
+        res["stage"] = "run all"
+        t1 = time.perf_counter()
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator('li.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        page.wait_for_function(ALL_RUN, arg=n_code, timeout=240_000)
+        res["run_all_s"] = round(time.perf_counter() - t1, 2)
+        panels = page.locator(".mfteach-panel")
+        page.wait_for_function(PANELS_DRAWN, arg=panels.count(), timeout=60_000)
+        res["open_s"] = round(t1 - t0, 2)
+        res["stage"] = "moving controls"
+        page.evaluate(LISTEN)
+        for k in range(panels.count()):
+            panel = panels.nth(k)
+            panel.scroll_into_view_if_needed()
+            for kind, label, el in controls_of(panel):
+                key = f"panel {k + 1}: {label}"
+                rows = []
+                for step in range(moves):
+                    if time.time() > deadline:
+                        break
+                    res["stage"] = f"{key}, move {step + 1}"
+                    r = move(page, panel, kind, el, step)
+                    if r is None:
+                        break
+                    rows.append(r)
+                fresh = [r for r in rows if not r["cached"]]
+                res["controls"][key] = {
+                    "kind": kind, "moves": rows,
+                    "new_plot": stats([r["new_plot"] for r in fresh]),
+                    "last_change": stats([r["last_change"] for r in fresh]),
+                    "new_plot_cached": stats([r["new_plot"] for r in rows if r["cached"]])}
+                c = res["controls"][key]
+                if c["new_plot"]:
+                    print(f"  {name[:2]} {key:52s} new plot {c['new_plot']['median']:5.2f} s "
+                          f"(p90 {c['new_plot']['p90']:.2f}, max {c['new_plot']['max']:.2f}); last "
+                          f"change ≤ {c['last_change']['max']:.2f} s; {len(fresh)} retrains, "
+                          f"{len(rows) - len(fresh)} cached; load {load():.2f}", flush=True)
+    except Exception as e:  # noqa: BLE001 - keep what was measured, say what failed
+        res["error"] = f"{type(e).__name__} while {res.get('stage')}: {str(e)[:300]}"
+        print(f"  {name}: {res['error']}", flush=True)
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / f"bench-browser-{name[:2]}-failed.png"))
+    finally:
+        page.close()
+    return res
+
+
+def bench_voila(browser, workdir, tmp, name, timeout=240):
+    """`mfteach voila NN`'s server (preheated), left to fill its pool; then navigation → panels."""
+    env = private_env(tmp / f"voila-{name[:2]}")
+    port, token = free_port(), secrets.token_hex(16)
+    log = tmp / f"voila-{name[:2]}.log"
+    cmd = [sys.executable, "-m", "voila", *voila_args(1), "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1", f"--Voila.token={token}", str(workdir / name)]
+    srv = Server(cmd, workdir, env, f"http://127.0.0.1:{port}", log)
+    res = {"flags": voila_args(1)}
+    page = None
+    try:
+        t0 = time.perf_counter()
+        while "is filled with" not in log.read_text():  # the preheated kernel ran the notebook
+            if srv.proc.poll() is not None or time.perf_counter() - t0 > timeout:
+                raise RuntimeError("the kernel pool never filled: " + log.read_text()[-800:])
+            time.sleep(0.25)
+        res["preheat_s"] = round(time.perf_counter() - t0, 2)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        n = sum(1 for c in json.loads((workdir / name).read_text())["cells"]
+                if c["cell_type"] == "code" and "_panel(" in "".join(c["source"]))
+        t1 = time.perf_counter()
+        page.goto(f"{srv.url}/?token={token}", timeout=120_000)
+        page.wait_for_function(PANELS_DRAWN, arg=max(n, 1), timeout=120_000)
+        res["ready_s"] = round(time.perf_counter() - t1, 2)
+        page.evaluate(LISTEN)
+        panel = page.locator(".mfteach-panel").first
+        panel.scroll_into_view_if_needed()
+        kind, label, el = controls_of(panel)[0]
+        r = move(page, panel, kind, el, 0)
+        res["first_move"] = {"control": label, **(r or {})}
+        print(f"  voila {name[:2]}: pool filled after {res['preheat_s']:.1f} s; page → panels "
+              f"drawn {res['ready_s']:.2f} s; first move ({label}) → new plot "
+              f"{(r or {}).get('new_plot', float('nan')):.2f} s; load {load():.2f}", flush=True)
+    except Exception as e:  # noqa: BLE001
+        res["error"] = f"{type(e).__name__}: {str(e)[:300]}"
+        print(f"  voila {name}: {res['error']}", flush=True)
+    finally:
+        if page is not None:
+            page.close()
+        srv.stop()
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--moves", type=int, default=5, help="moves per control")
+    ap.add_argument("--notebooks", nargs="*", default=["01", "02", "03", "04"])
+    ap.add_argument("--budget", type=float, default=480, help="seconds for the lab part")
+    ap.add_argument("--no-voila", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "browser.json"))
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    # SIGTERM (a timeout, the lead's Ctrl-C in another shell) must still stop the servers.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    names = [p.name for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+             if p.name[:2] in args.notebooks]
+    out = {"when": time.strftime("%F %T"), "cpu_count": os.cpu_count(),
+           "load_before": os.getloadavg(), "lab": {}, "voila": {}}
+    tmp = Path(tempfile.mkdtemp(prefix="mfteach-bench-browser-"))
+    workdir = tmp / "nbs"
+    workdir.mkdir()
+    for name in names:  # opening a notebook marks it changed: never touch the real ones
+        shutil.copy(ROOT / "notebooks" / name, workdir / name)
+    srv = None
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+                "--disable-dev-shm-usage", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            try:
+                srv = start_lab(workdir, tmp / "lab")
+                deadline = time.time() + args.budget
+                for name in names:
+                    print(f"JupyterLab {name}", flush=True)
+                    out["lab"][name] = bench_lab(browser, srv, name, args.moves, deadline)
+                srv.stop()
+                srv = None
+                if not args.no_voila:
+                    for name in names:
+                        out["voila"][name] = bench_voila(browser, workdir, tmp, name)
+            finally:
+                browser.close()
+    finally:
+        if srv is not None:
+            srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    every = [r for nb in out["lab"].values() for c in nb["controls"].values()
+             for r in c["moves"] if not r["cached"]]
+    out["summary"] = {"new_plot": stats([r["new_plot"] for r in every]),
+                      "last_change": stats([r["last_change"] for r in every]),
+                      "per_control_medians": stats([c["new_plot"]["median"] for nb in out["lab"].values()
+                                                    for c in nb["controls"].values() if c["new_plot"]])}
+    out["load_after"] = os.getloadavg()
+    print(f"all controls, retraining moves: new plot {out['summary']['new_plot']}; "
+          f"last change {out['summary']['last_change']}; load before {out['load_before'][0]:.2f}, "
+          f"after {out['load_after'][0]:.2f}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
