@@ -6,6 +6,7 @@
     mfteach lab [DEST]             open the notebooks in JupyterLab
     mfteach voila NN [--projector] serve one notebook as an app (code hidden, panels live)
     mfteach claims [NN …]          rerun the course's claims and print the table
+    mfteach check-model CKPT CSV   diagnose a saved state_dict against its training ratings
 
 Also ``python -m mfteach …``. The app layer: it may import every other layer.
 """
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 __all__ = ["main", "notebooks_source", "voila_args"]
@@ -153,6 +155,94 @@ def claims(args) -> int:
     return claims_main(list(args.lessons))
 
 
+def _load_tensors(path):
+    """name → tensor from a checkpoint, loaded with weights_only=True (tensors and plain
+    containers only: nothing in the file can run code); a message (str) when refused."""
+    import pickle
+
+    import torch
+
+    if not os.path.isfile(path):
+        return f"no such file: {path}"
+    try:
+        with warnings.catch_warnings():  # torch warns about pickle protocols before refusing
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, weights_only=True, map_location="cpu")
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as e:
+        # torch's own message suggests weights_only=False, which would run the file's code:
+        # show only the line that says what was found
+        why = [ln.strip() for ln in str(e).splitlines() if "Unsupported" in ln]
+        detail = f" ({why[0][:160]})" if why else ""
+        return (f"{path}: refused — torch.load(weights_only=True) loads tensors only, and this "
+                f"file holds something else or is not a checkpoint{detail}. Save "
+                f"model.state_dict() instead.")
+    for key in ("state_dict", "model_state_dict", "model"):  # common checkpoint layouts
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
+            obj = obj[key]
+    tensors = ({str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+               if isinstance(obj, dict) else {})
+    if not tensors:
+        return (f"{path}: refused — it holds a {type(obj).__name__}, not a state_dict "
+                f"(a dict of tensors). Save model.state_dict() instead.")
+    return tensors
+
+
+def _ratings_columns(path):
+    """(columns, header) for read_ratings: the user/item/rating columns named by a header line
+    (common names: userId, movieId, ...), else the first three positions."""
+    from .watch import COLUMNS
+
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            first = f.readline()
+    except (OSError, UnicodeDecodeError):
+        return ("user", "item", "rating"), "infer"
+    fields = [x.strip().strip('"') for x in first.replace("\t", ",").split(",")]
+    found = [next((c for c in names if c in fields), None) for names in COLUMNS.values()]
+    if all(found):
+        return tuple(found), True
+    try:
+        [float(x) for x in fields[:3]]
+        return (0, 1, 2), False
+    except ValueError:
+        return ("user", "item", "rating"), "infer"
+
+
+def check_model(args) -> int:
+    """Diagnose saved weights: exit 0 healthy, 1 a warning, 2 the files could not be used."""
+    from .diagnostics import diagnose
+    from .files import read_ratings
+    from .watch import find_tables
+
+    def refuse(msg):
+        print(f"mfteach check-model: {msg}", file=sys.stderr)
+        return 2
+
+    state = _load_tensors(args.checkpoint)
+    if isinstance(state, str):
+        return refuse(state)
+    if not os.path.isfile(args.ratings):
+        return refuse(f"no such file: {args.ratings}")
+    try:
+        columns, header = _ratings_columns(args.ratings)
+        r = read_ratings(args.ratings, columns=columns, header=header, allow_duplicates=True)
+        # the file's ids are the tables' row indices (read_ratings numbers them 0..n-1 itself)
+        users, items = r.user_ids[r.users].astype("int64"), r.item_ids[r.items].astype("int64")
+        found = find_tables(state, int(users.max()) + 1, int(items.max()) + 1,
+                            args.user_table, args.item_table)
+        bias = {k: found[k][1] if found[k] else None
+                for k in ("user_bias", "item_bias", "global_bias")}
+        report = diagnose(found["user"][1], found["item"][1], train=(users, items, r.ratings),
+                          has_biases=any(v is not None for v in bias.values()), **bias)
+    except (ValueError, TypeError) as e:
+        return refuse(str(e))
+    print(f"{args.checkpoint}: user table {found['user'][0]} {tuple(found['user'][1].shape)}, "
+          f"item table {found['item'][0]} {tuple(found['item'][1].shape)}; "
+          f"{len(r):,} ratings from {args.ratings}\n")
+    print(report)
+    return 1 if report.warnings else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="mfteach", description="See why matrix-factorization "
                                  "embeddings go wrong in PyTorch, and how to fix them.")
@@ -177,5 +267,12 @@ def main(argv=None) -> int:
     p = sub.add_parser("claims", help="rerun the course's claims (all, or lessons 01 02 …)")
     p.add_argument("lessons", nargs="*")
     p.set_defaults(fn=claims)
+    p = sub.add_parser("check-model", help="diagnose a saved state_dict against its training "
+                       "ratings (exit 1 on a warning)")
+    p.add_argument("checkpoint", help="a state_dict saved with torch.save (tensors only)")
+    p.add_argument("ratings", help="the training ratings: CSV of user, item, rating (row indices)")
+    p.add_argument("--user-table", help="the user table's name in the state_dict")
+    p.add_argument("--item-table", help="the item table's name in the state_dict")
+    p.set_defaults(fn=check_model)
     args = ap.parse_args(argv)
     return args.fn(args)

@@ -5,32 +5,57 @@ evidence (numbers) and an explanation with a fix. A healthy model gets no warnin
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from .data import Ratings, Split
 from .metrics import baseline_rmse, norm_popularity_spearman, singular_values
+from .report import Finding, Report
 
-__all__ = ["Finding", "diagnose"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    name: str
-    severity: str          # "warning" or "info"
-    evidence: dict = field(default_factory=dict)
-    explanation: str = ""
-    fix: str = ""
-
-    def __str__(self):
-        ev = ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
-                       for k, v in self.evidence.items())
-        icon = "⚠" if self.severity == "warning" else "ℹ"
-        return f"{icon} {self.name}: {self.explanation} [{ev}] Fix: {self.fix}"
+__all__ = ["Finding", "Report", "diagnose"]
 
 
-def diagnose(history, data: Split | Ratings) -> list[Finding]:
+def diagnose(*args, data=None, train=None, user_bias=None, item_bias=None, global_bias=None,
+             has_biases=None) -> Report:
+    """What went wrong with a model, as a ``Report`` (a list of ``Finding``), warnings first.
+
+    - ``diagnose(history, data)``: a run of ``mf.train`` (its History) and its data (a Split, or
+      the training Ratings).
+    - ``diagnose(rec)``: a run of your own loop, recorded by ``mf.watch``.
+    - ``diagnose(user_table, item_table, train=ratings)``: weights alone (tensors, arrays or
+      nn.Embedding), the model already trained; ``user_bias``, ``item_bias``, ``global_bias``
+      (or ``has_biases=False``) say what else the model has. Checks that need the run are
+      skipped, and the report says so.
+    """
+    from .history import History
+    from .watch import Recorder
+
+    if len(args) == 1 and isinstance(args[0], Recorder):
+        from .evidence import from_recorder
+        from .findings import check_all
+
+        ev = from_recorder(args[0])
+        return Report(check_all(ev), ev.notes)
+    if args and isinstance(args[0], History):
+        data = args[1] if len(args) > 1 else (data if data is not None else train)
+        if data is None or len(args) > 2:
+            raise TypeError("diagnose(history, data): pass the run's data (a Split or Ratings)")
+        return Report(_diagnose_history(args[0], data))
+    if len(args) == 2:
+        if train is None:
+            raise TypeError("diagnose(user_table, item_table, train=...): the training ratings "
+                            "are needed (row indices into the tables)")
+        from .evidence import from_tables
+        from .findings import check_all
+
+        ev = from_tables(*args, train, user_bias=user_bias, item_bias=item_bias,
+                         global_bias=global_bias, has_biases=has_biases)
+        return Report(check_all(ev), ev.notes)
+    got = ", ".join(type(a).__name__ for a in args) or "nothing"
+    raise TypeError(f"diagnose takes a History and its data, a recorder from mf.watch, or "
+                    f"(user_table, item_table, train=...); got {got}")
+
+
+def _diagnose_history(history, data: Split | Ratings) -> list[Finding]:
     """Findings for a run (its ``History``) trained on ``data`` (a Split, or the training Ratings).
 
     Checks: initial scale too large; divergence; overfitting; embeddings collapsed to zero or to
