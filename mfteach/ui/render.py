@@ -24,7 +24,9 @@ class PngRenderer:
         if self._engine is not None and hasattr(self._engine, "get") \
                 and "wspace" in self._engine.get():
             width = fig.get_figwidth()
-            self._engine.set(rect=(self.GROW / width, 0, 1 - self.GROW / width, 1),
+            # room on the left for y labels, and on the right for an x label that outgrows the
+            # axes' end (e.g. epochs 15 → 40)
+            self._engine.set(rect=(self.GROW / width, 0, 1 - 1.5 * self.GROW / width, 1),
                              wspace=self._engine.get()["wspace"] + self.GROW / width)
         self._layout_frozen = False
         self._room = []           # per axes: the leftmost x (pixels) its y labels may reach
@@ -118,11 +120,17 @@ class PngRenderer:
             self._room.append(max(left) + 2 if left else 1.0)
 
     def _labels_grew(self, canvas) -> bool:
-        """Did any y axis's labels grow into its left neighbour (or off the figure)? (~9 ms)"""
+        """Did any y axis's labels grow into its left neighbour, or an x axis's off the figure?"""
         renderer = canvas.get_renderer()
         if len(self.fig.axes) != len(self._room):
             return True
-        return any(_left(ax, renderer) < x0 for ax, x0 in zip(self.fig.axes, self._room))
+        if any(_left(ax, renderer) < x0 for ax, x0 in zip(self.fig.axes, self._room)):
+            return True
+        # the rightmost axes' x tick labels must stay on the figure
+        right = max((ax.get_position().x1 for ax in self.fig.axes), default=0)
+        w = self.fig.bbox.width
+        return any((bb := ax.xaxis.get_tightbbox(renderer)) is not None and bb.x1 > w
+                   for ax in self.fig.axes if ax.get_visible() and ax.get_position().x1 >= right - 1e-6)
 
 
 def _inside(a, b) -> bool:
