@@ -33,6 +33,7 @@ class Evidence:
     epochs: int = 0
     shrink: float | None = None         # decoupled decay's total factor (1 − lr·λ)^steps
     sparse: bool = False                # the tables give sparse gradients
+    lrs: list = field(default_factory=list)         # the tables' lr per epoch (0 = attach)
     val_rmse: list = field(default_factory=list)    # per epoch; None where not given
     train_rmse: list = field(default_factory=list)
     nonfinite_epoch: int | None = None  # first snapshot with a NaN/inf weight
@@ -73,7 +74,8 @@ class Evidence:
         return self.has_biases is False or self.global_bias is not None
 
     def predictions(self) -> np.ndarray:
-        """The model's predictions on the sampled training pairs (predictions_known only)."""
+        """The tables' predictions on the sampled training pairs: dot products plus the biases
+        found (the model's own when ``predictions_known``)."""
         k = sample_index(len(self.train))
         z = self.dots(self.P, self.Q)
         if self.user_bias is not None:
@@ -95,11 +97,19 @@ class Evidence:
                 return which, x
         return None, None
 
-    def level_fitted(self) -> bool:
-        """The reported error is below the ratings' spread: whatever the model is, it predicts
-        the ratings' level (a mean kept as a plain number in forward is invisible otherwise)."""
+    def hidden_offset(self) -> bool:
+        """The reported error is far below what the tables alone predict (dot products plus the
+        biases found): the forward adds something the parameters do not show, e.g. a training
+        mean kept as a plain number (``+ self.global_mean``)."""
         x = self.reported()[1]
-        return x is not None and math.isfinite(x) and x < self.spread
+        if x is None or not math.isfinite(x):
+            return False
+        z = self.predictions()
+        k = sample_index(len(self.train))
+        tables = float(np.sqrt(np.mean((z - self.train.ratings[k]) ** 2)))
+        # half: a reported error that small cannot come from these predictions (validation
+        # error is not below training error by a factor of 2)
+        return x < 0.5 * tables and tables > self.spread
 
 
 def sample_index(n) -> np.ndarray:
@@ -133,11 +143,14 @@ def from_recorder(rec: Recorder) -> Evidence:
     P, Q = rec.tables[e]
     b = rec.biases.get(e, {})
     g = b.get("global_bias")
-    ev = Evidence(rec.train, P, Q, P0, Q0, b.get("user_bias"), b.get("item_bias"),
-                  float(g[0]) if g is not None else None, rec.has_biases, rec.optimizer_name,
-                  rec.settings[-1] if rec.settings else {}, rec.steps_at[-1], e,
-                  rec.decoupled_shrink(), rec.sparse, rec.reported("val"), rec.reported("train"),
-                  rec.nonfinite_epoch, dict(rec.names))
+    ev = Evidence(rec.train, P, Q, P0, Q0, user_bias=b.get("user_bias"),
+                  item_bias=b.get("item_bias"), global_bias=float(g[0]) if g is not None else None,
+                  has_biases=rec.has_biases, optimizer=rec.optimizer_name,
+                  settings=rec.settings[-1] if rec.settings else {}, steps=rec.steps_at[-1],
+                  epochs=e, shrink=rec.decoupled_shrink(), sparse=rec.sparse,
+                  val_rmse=rec.reported("val"), train_rmse=rec.reported("train"),
+                  nonfinite_epoch=rec.nonfinite_epoch, names=dict(rec.names))
+    ev.lrs = [s.get("lr") for s in rec.settings]
     if e == 0:
         ev.notes.append("nothing after attach time: call rec.epoch_end() after each epoch")
     if all(x is None for x in ev.val_rmse):
@@ -163,7 +176,7 @@ def _array(pname, t) -> np.ndarray:
     if isinstance(t, torch.nn.Embedding | torch.nn.EmbeddingBag):
         t = t.weight
     if isinstance(t, torch.Tensor):
-        t = t.detach().to("cpu", torch.float32)
+        return t.detach().to("cpu", torch.float32, copy=True).numpy()
     try:
         a = np.array(t, dtype=np.float32)
     except (TypeError, ValueError):

@@ -30,8 +30,9 @@ STATEFUL = {"Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad", "
 
 
 def check_all(ev: Evidence) -> list:
-    diverged = check_divergence(ev)
-    out = diverged + check_init(ev) + check_decay(ev) + check_collapse(ev) + check_cold(ev)
+    unstable = check_divergence(ev)
+    diverged = [f for f in unstable if f.name == "diverged"]
+    out = unstable + check_init(ev) + check_decay(ev) + check_collapse(ev) + check_cold(ev)
     out += check_popularity(ev) + check_dense(ev)
     if not diverged:  # a diverged run's errors say nothing more about its level or its fit
         out += check_level(ev) + check_overfit(ev)
@@ -70,7 +71,7 @@ def check_decay(ev):
     if ev.optimizer == "AdamW" or ev.settings.get("decoupled_weight_decay"):
         return _check_adamw(ev, lam)
     # the ratings as the dot products see them: minus the mean when something else predicts it
-    centred = bool(ev.has_biases) or ev.level_fitted()
+    centred = bool(ev.has_biases) or ev.hidden_offset()
     star = cliff_lambda(ev.train, len(ev.P), len(ev.Q), ev.mean if centred else 0.0)
     if lam < COUPLED_NEAR * star:
         return []
@@ -188,7 +189,7 @@ def check_popularity(ev):
 # 7. the ratings' level: bias terms, predictions off the scale ------------------------------------------
 def check_level(ev):
     out = []
-    if ev.has_biases is False and abs(ev.mean) > ev.spread and not ev.level_fitted():
+    if ev.has_biases is False and abs(ev.mean) > ev.spread and not ev.hidden_offset():
         # |mean| > std: the mean alone is a bigger part of a rating than its variation
         out.append(Finding(
             "bias terms missing on uncentred ratings", "warning",
@@ -245,14 +246,16 @@ def check_divergence(ev):
     for which, xs in series:
         x = [v if v is not None else float("nan") for v in xs]
         for e in range(1, len(x)):
-            jump = x[e] > SPIKE * x[e - 1]
+            # and by 5% of the ratings' spread: a rise from 0.003 to 0.006 is no spike
+            jump = x[e] > SPIKE * x[e - 1] and x[e] - x[e - 1] > 0.05 * ev.spread
             # training error should not rise at all; validation error may (overfitting), so a
             # rise there counts only when it falls back below where it was: a spike
             if jump and (which == "train" or any(v < x[e - 1] for v in x[e + 1:])):
                 return [Finding(
                     "learning rate at its edge", "warning",
                     {"epoch": e + 1, f"{which} RMSE before": x[e - 1], "after": x[e],
-                     "optimizer": ev.optimizer, "lr": lr},
+                     "optimizer": ev.optimizer,
+                     "lr": ev.lrs[e + 1] if len(ev.lrs) > e + 1 else lr},
                     f"The {which} RMSE jumped by {x[e] / x[e - 1] - 1:.0%} in one epoch"
                     + (" and came back down" if which == "val" else "")
                     + ": the steps overshoot. One step further and the run diverges.", fix)]
