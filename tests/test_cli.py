@@ -56,3 +56,12 @@ def test_an_unknown_subcommand_is_a_usage_error():
     with pytest.raises(SystemExit) as e:
         cli.main(["teach-me"])
     assert e.value.code == 2
+
+
+def test_check_model_is_a_subcommand(tmp_path, capsys):
+    """Its behaviour is tested in test_check_model.py; here: it is wired and refuses plainly."""
+    assert cli.main(["check-model", str(tmp_path / "none.pt"), str(tmp_path / "none.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mfteach check-model: no such file") and "Traceback" not in err
+    with pytest.raises(SystemExit):
+        cli.main(["check-model"])                                # both paths are required

@@ -1,0 +1,89 @@
+"""``mfteach check-model CHECKPOINT RATINGS``: loads tensors only, prints the report, exit code
+0 healthy / 1 a warning / 2 files it cannot use (with a message, never a traceback)."""
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import mfteach as mf
+from mfteach import cli
+from _plain_loop import PlainMF, fit
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A healthy model (biases + a global bias parameter) and a collapsed one, with their CSV."""
+    d = tmp_path_factory.mktemp("ckpt")
+    split = mf.random_split(mf.synthetic(150, 250, 6000, seed=2), seed=2)
+    t = split.train
+    good = PlainMF(t.n_users, t.n_items, biases=True, mean=float(t.ratings.mean()))
+    fit(good, torch.optim.Adam(good.parameters(), lr=0.01), t, split.val, epochs=4)
+    sd = good.state_dict()
+    sd["global_bias"] = torch.tensor(float(t.ratings.mean()))  # the mean, as a parameter
+    torch.save(sd, d / "good.pt")
+    torch.save({"users.weight": torch.zeros(t.n_users, 8), "items.weight": torch.zeros(t.n_items, 8)},
+               d / "zero.pt")
+    t.to_frame().rename(columns={"user": "userId", "item": "movieId"}).to_csv(d / "r.csv", index=False)
+    return d
+
+
+def test_a_healthy_state_dict_exits_0(trained, capsys):
+    rc = cli.main(["check-model", str(trained / "good.pt"), str(trained / "r.csv")])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "no warnings: looks healthy" in out and "users.weight" in out and "items.weight" in out
+
+
+def test_a_collapsed_model_exits_1(trained, capsys):
+    rc = cli.main(["check-model", str(trained / "zero.pt"), str(trained / "r.csv")])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "embeddings collapsed to zero" in out and "bias terms missing" in out
+
+
+def test_a_pickled_object_is_refused_without_running_it(trained, tmp_path, capsys):
+    class Boom:  # unpickling it would run code; weights_only refuses it first
+        def __reduce__(self):
+            return (print, ("ran!",))
+
+    torch.save({"model": Boom()}, tmp_path / "obj.pt")
+    with open(tmp_path / "raw.pkl", "wb") as f:
+        pickle.dump({"a": {1, 2}}, f)
+    torch.save({"lr": 0.1, "epochs": 3}, tmp_path / "no_tensors.pt")
+    for name in ("obj.pt", "raw.pkl", "no_tensors.pt"):
+        rc = cli.main(["check-model", str(tmp_path / name), str(trained / "r.csv")])
+        captured = capsys.readouterr()
+        assert rc == 2 and "refused" in captured.err and "state_dict" in captured.err
+        assert "ran!" not in captured.out + captured.err
+
+
+def test_missing_files_and_bad_names(trained, tmp_path, capsys):
+    assert cli.main(["check-model", str(tmp_path / "none.pt"), str(trained / "r.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "none.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    rc = cli.main(["check-model", str(trained / "good.pt"), str(trained / "r.csv"),
+                   "--user-table", "nope", "--item-table", "items"])
+    assert rc == 2 and "'nope' is not a table" in capsys.readouterr().err
+
+
+def test_ids_past_the_table_are_named(trained, tmp_path, capsys):
+    import pandas as pd
+
+    df = pd.read_csv(trained / "r.csv")
+    df.loc[0, "movieId"] = 10_000
+    df.to_csv(tmp_path / "far.csv", index=False)
+    rc = cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "far.csv"),
+                   "--user-table", "users", "--item-table", "items"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "10000" in err and "Traceback" not in err
+
+
+def test_from_a_terminal(trained):
+    done = subprocess.run([sys.executable, "-m", "mfteach", "check-model", str(trained / "zero.pt"),
+                           str(trained / "r.csv")], capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "embeddings collapsed to zero" in done.stdout
