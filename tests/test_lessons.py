@@ -108,3 +108,47 @@ def test_capstone_faults_are_found_and_their_fixes_confirmed(level):
     assert all(fixed), [str(r) for r in fixed]
     board = lesson04.scoreboard(split, {"broken": h, "reference": ref})
     assert board.loc["reference", "overall"] < board.loc["broken", "overall"] - 0.3
+
+
+@pytest.mark.parametrize("batch_size", [1024, 1000])
+def test_article_loader_yields_the_dataloaders_batches(batch_size):
+    """article_glue's data_loader gives, epoch after epoch, exactly the batches of a torch
+    DataLoader over a TensorDataset with a seeded RandomSampler cut by a BatchSampler."""
+    from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+
+    tr = article.article_data(seed=1).train
+    ds = TensorDataset(torch.as_tensor(tr.users), torch.as_tensor(tr.items),
+                       torch.as_tensor(tr.ratings, dtype=torch.float32))
+    ref = DataLoader(ds, batch_size=None, sampler=BatchSampler(
+        RandomSampler(ds, generator=torch.Generator().manual_seed(3)), batch_size, drop_last=False))
+    ours = article.article_glue(article.article_data(seed=1), batch_size=batch_size,
+                                seed=3)["data_loader"]
+    for _ in range(3):
+        a, b = list(ref), list(ours)
+        assert len(a) == len(b) == len(ours)
+        for x, y in zip(a, b):
+            assert all(torch.equal(p, q) for p, q in zip(x, y))
+    # 01's loop: one permutation per epoch — the same first epoch, a different second one
+    plain = article.BatchLoader(tr, batch_size, seed=3)
+    fresh = DataLoader(ds, batch_size=None, sampler=BatchSampler(
+        RandomSampler(ds, generator=torch.Generator().manual_seed(3)), batch_size, drop_last=False))
+    (p1, p2), (r1, r2) = (list(plain), list(plain)), (list(fresh), list(fresh))
+    assert torch.equal(p1[0][0], r1[0][0]) and not torch.equal(p2[0][0], r2[0][0])
+
+
+def test_trained_is_train_remembered_and_train_many_gives_the_same_numbers():
+    from mfteach.lessons.common import train_many, trained
+
+    split = notebook_data(seed=1)
+    cfgs = [mf.TrainConfig(epochs=3, reg="l2_batch", reg_strength=lam) for lam in (0.01, 0.1, 0.01)]
+    before = torch.get_num_threads()
+    hs = train_many(split, cfgs)
+    assert torch.get_num_threads() == before
+    assert hs[0] is hs[2] is trained(split, cfgs[0])  # asked twice, trained once
+    for h, c in zip(hs, cfgs):
+        assert h.val_rmse == mf.train(split, c).val_rmse  # threads change nothing in the numbers
+    assert trained(split, cfgs[1], epochs=2) is not hs[1]
+    with pytest.raises(ValueError, match="workers"):
+        train_many(split, cfgs, workers=0)
+    with pytest.raises(TypeError, match="config"):
+        trained(split, "adam")

@@ -10,7 +10,8 @@ from ..model import INIT_SCHEMES, expected_initial_rmse
 from ..model import init_std as scheme_std  # (a panel parameter is called init_std)
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, Slider, panel_factory, plots
-from .common import Run, grid, notebook_data
+from .article import BatchLoader  # the article loop's data_loader (re-exported)
+from .common import Run, grid, notebook_data, trained
 from .exercises import Exercise, check_init_function, close_to
 
 __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
@@ -221,27 +222,6 @@ def scale_under_optimizers(split, seed=0) -> list:
              **{OPTIMIZER_SETUPS[o][0]: round(train_with_stds(split, su, sv, o, seed=seed)
                                               .val_rmse[-1], 3) for o in ("adam", "sgd")}}
             for name, (su, sv) in SCALES.items()]
-
-
-class BatchLoader:
-    """A ``data_loader`` for the article's loop: shuffled (user_ids, item_ids, ratings) batches
-    of the raw training ratings, sliced from tensors (a torch DataLoader over a TensorDataset
-    gives the same batches but fetches the ratings one at a time: far slower)."""
-
-    def __init__(self, ratings, batch_size=1024, seed=0):
-        import torch
-
-        self.t = (torch.as_tensor(ratings.users), torch.as_tensor(ratings.items),
-                  torch.as_tensor(ratings.ratings, dtype=torch.float32))
-        self.batch_size, self.g = batch_size, torch.Generator().manual_seed(seed)
-
-    def __iter__(self):
-        import torch
-
-        perm = torch.randperm(len(self.t[0]), generator=self.g)
-        for s in range(0, len(perm), self.batch_size):
-            idx = perm[s:s + self.batch_size]
-            yield tuple(x[idx] for x in self.t)
 
 
 # -- exercises -----------------------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""Run All, timed per cell: each notebook top to bottom in a fresh kernel (what JupyterLab's Run All costs).
+
+    python benchmarks/bench_notebooks.py              # notebooks 01-05 built from notebooks/src
+    python benchmarks/bench_notebooks.py 02 03 --top 8
+    python benchmarks/bench_notebooks.py --ipynb      # the committed notebooks/*.ipynb instead
+    python benchmarks/bench_notebooks.py --rounds 3   # median over 3 fresh kernels
+
+Each notebook is executed with nbclient (as tools/build_notebooks.py does, nothing is written back).
+Per cell: wall time from the moment the cell is sent to the kernel until its reply and outputs are
+in. Total = the sum over cells (Run All once the kernel is up); the kernel's start is reported
+apart. Also measured in a fresh process: `import mfteach` and the first `torch.optim` constructor
+(it imports torch._dynamo, ~1 s). Prints the slowest cells and writes
+benchmarks/results/notebooks.json. A cell has `timeout` seconds at most (default 120), so a hang
+cannot stall the run. The goal (issue 15) is ≤ 10 s per notebook on 2 cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import build_notebooks  # noqa: E402  (the same parser the build uses)
+
+FIRST_OPTIM = (
+    "import time; t0 = time.perf_counter(); import torch; t1 = time.perf_counter(); "
+    "import mfteach; t2 = time.perf_counter(); "
+    "torch.optim.Adam([torch.zeros(1, requires_grad=True)]); t3 = time.perf_counter(); "
+    "torch.optim.Adam([torch.zeros(1, requires_grad=True)]); t4 = time.perf_counter(); "
+    "print(t1 - t0, t2 - t1, t3 - t2, t4 - t3)")
+
+
+def load(name: str, ipynb: bool) -> nbformat.NotebookNode:
+    if ipynb:
+        return nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    return build_notebooks.parse((ROOT / "notebooks" / "src" / f"{name}.py").read_text())
+
+
+def first_line(cell) -> str:
+    for line in cell.source.splitlines():
+        if line.strip() and not line.startswith("# NBVAL"):
+            return line.strip()[:70]
+    return ""
+
+
+def run_one(nb: nbformat.NotebookNode, timeout: int) -> dict:
+    """Execute `nb` in a fresh kernel; seconds per code cell, kernel start apart."""
+    sent: dict[int, tuple[float, float]] = {}
+    cells: list[dict] = []
+    kernel = {}
+
+    def cpu() -> float:  # the kernel's CPU seconds: less sensitive to a busy machine than wall time
+        t = kernel["proc"].cpu_times()
+        return t.user + t.system
+
+    def on_execute(cell, cell_index, **_):
+        sent[cell_index] = (time.perf_counter(), cpu())
+
+    def on_executed(cell, cell_index, **_):
+        wall, used = sent[cell_index]
+        cells.append({"index": cell_index, "seconds": time.perf_counter() - wall,
+                      "cpu_seconds": cpu() - used, "source": first_line(cell)})
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}},
+                            on_cell_execute=on_execute, on_cell_executed=on_executed)
+    t = time.perf_counter()
+    with client.setup_kernel():
+        start = time.perf_counter() - t
+        kernel["proc"] = psutil.Process(client.km.provisioner.process.pid)
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+    wall = time.perf_counter() - t
+    return {"kernel_start_seconds": start, "cells": cells,
+            "total_seconds": sum(c["seconds"] for c in cells),
+            "total_cpu_seconds": sum(c["cpu_seconds"] for c in cells), "wall_seconds": wall}
+
+
+def first_optim() -> dict:
+    out = subprocess.run([sys.executable, "-c", FIRST_OPTIM], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120, check=True).stdout.split()
+    keys = ("import_torch", "import_mfteach", "first_optim", "second_optim")
+    return dict(zip(keys, map(float, out)))
+
+
+def load_avg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("pick", nargs="*", help="notebook numbers or name parts (default: all)")
+    ap.add_argument("--ipynb", action="store_true", help="run the committed .ipynb files")
+    ap.add_argument("--rounds", type=int, default=1, help="fresh kernels per notebook")
+    ap.add_argument("--top", type=int, default=5, help="slowest cells shown per notebook")
+    ap.add_argument("--timeout", type=int, default=120, help="seconds one cell may take")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "notebooks.json"))
+    args = ap.parse_args(argv)
+    if args.rounds < 1:
+        ap.error(f"--rounds must be >= 1, got {args.rounds}")
+
+    names = sorted(p.stem for p in (ROOT / "notebooks" / "src").glob("*.py"))
+    if args.ipynb:
+        names = [n for n in names if (ROOT / "notebooks" / f"{n}.ipynb").exists()]
+    names = [n for n in names if not args.pick or any(k in n for k in args.pick)]
+    if not names:
+        sys.exit(f"no notebooks match {args.pick}")
+
+    fresh = first_optim()
+    print(f"fresh process: import torch {fresh['import_torch']:.2f} s, import mfteach "
+          f"{fresh['import_mfteach']:.2f} s, first torch.optim.Adam {fresh['first_optim']:.2f} s "
+          f"(second {fresh['second_optim'] * 1000:.1f} ms)   load {load_avg()}")
+
+    results = {}
+    for name in names:
+        runs = []
+        for _ in range(args.rounds):
+            runs.append(run_one(load(name, args.ipynb), args.timeout))
+        best = sorted(runs, key=lambda r: r["total_seconds"])[len(runs) // 2]  # the median run
+        results[name] = {"total_seconds": [r["total_seconds"] for r in runs],
+                         "median_total_seconds": best["total_seconds"],
+                         "kernel_start_seconds": best["kernel_start_seconds"],
+                         "total_cpu_seconds": best["total_cpu_seconds"],
+                         "cells": best["cells"], "load": load_avg()}
+        print(f"\n{name}: Run All {best['total_seconds']:.1f} s, kernel CPU "
+              f"{best['total_cpu_seconds']:.1f} s (kernel start {best['kernel_start_seconds']:.1f} s)"
+              f"   load {load_avg()}")
+        for c in sorted(best["cells"], key=lambda c: -c["seconds"])[:args.top]:
+            print(f"  cell {c['index']:3d} {c['seconds']:6.2f} s (cpu {c['cpu_seconds']:5.2f})  "
+                  f"{c['source']}")
+
+    print(f"\n{'notebook':28s} {'Run All s':>9s} {'CPU s':>6s}  goal ≤ 10 s")
+    for name, r in results.items():
+        mark = "ok" if r["median_total_seconds"] <= 10 else "over"
+        print(f"{name:28s} {r['median_total_seconds']:9.1f} {r['total_cpu_seconds']:6.1f}  {mark}")
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(out.read_text()).get("notebooks", {}) if out.exists() else {}
+    old.update(results)  # a partial run (`02`) keeps the other notebooks' last numbers
+    meta = {"python": platform.python_version(), "cpu_count": os.cpu_count(),
+            "source": "ipynb" if args.ipynb else "notebooks/src", "rounds": args.rounds,
+            "fresh_process": fresh, "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    out.write_text(json.dumps({"meta": meta, "notebooks": old}, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
