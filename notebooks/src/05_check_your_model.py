@@ -123,7 +123,16 @@ report = mf.diagnose(rec)
 report
 
 # %% [markdown]
-# REPORT-PROSE-AS-WRITTEN
+# Four warnings (⚠, claim 05.report-as-written): Adam's `weight_decay` sits near the cliff this
+# data gives; the embeddings have collapsed to ≈ 0; the ratings average 3.5 stars but the model has
+# no bias terms; and its predictions are far off the rating scale. No warning about the init:
+# Xavier starts these tables tiny, and the first predictions are ≈ 0 as well
+# (claim 05.as-written-stuck). The notes (ℹ) are things worth knowing, not faults. Each row's link
+# opens the section of notebooks 01–03 that teaches it.
+#
+# The report lists symptoms, not an order of repair — and the first two share one cause. The
+# recorder changes nothing in your training: with and without it, the same seed gives the same
+# weights, bit for bit (claim 05.watch-invisible).
 
 # %% [markdown]
 # ### Why: the cliff, computed on this data
@@ -181,8 +190,9 @@ mf.diagnose(runs["no coupled decay"])
 # %% [markdown]
 # With the decay gone the same model learns: from ≈ 3.7 to below 1.3 stars in 10 epochs — still
 # worse than predicting the mean (claim 05.decay-blocks).
-#
-# REPORT-PROSE-FIX1
+# Two warnings are left: the missing bias terms, and an error still worse than predicting the
+# mean (claim 05.report-fix1). Movies with no training rating now keep their initial rows — a note,
+# not a warning, since Xavier made them small.
 
 # %% [markdown]
 # ### Fix 2: bias terms and the global mean
@@ -207,8 +217,8 @@ mf.diagnose(runs["+ biases"])
 
 # %% [markdown]
 # Now the model beats predicting the mean, by more than 0.1 stars (claim 05.biases).
-#
-# REPORT-PROSE-FIX2
+# And the report has no warnings left (claim 05.report-green): green. The notes remain — cold
+# movies keep their small init, and item norms follow popularity, which is normal.
 
 # %% [markdown]
 # ### Fix 3: regularize the rows the batch used
@@ -225,9 +235,9 @@ final_report = mf.diagnose(runs["+ L2 on the batch's rows"])
 final_report
 
 # %% [markdown]
-# Another 0.01–0.02 stars better (claim 05.l2-rows).
-#
-# REPORT-PROSE-FIX3
+# Another 0.01–0.02 stars better (claim 05.l2-rows), and still no warnings
+# (claim 05.report-green). A report with no warnings means no known fault, not the best model: the
+# validation curve measures the model, the report looks for faults.
 
 # %%
 fig = lesson.plot_steps(runs, mf.baseline_rmse(split.train, split.val))
@@ -236,7 +246,10 @@ plt.show()
 # %% [markdown]
 # **Exercise 4 — the tempting shortcut.** A colleague says: "keep the decay, just use
 # `AdamW(weight_decay=0.01)`". AdamW multiplies every weight by (1 − lr·λ) at every step. Over
-# this run, what is the total factor? (Try it too: rerun Fix 2 with AdamW and read the report.)
+# this run, what is the total factor? Then try it: `lesson.run_step("+ biases", split,
+# optimizer=lambda p: optim.AdamW(p, lr=0.001, weight_decay=0.01))` and read its report — no
+# warning, one note (claim 05.report-green); the validation RMSE barely moves
+# (claim 05.adamw-nothing).
 
 # %%
 shrink = ...   # a number: (1 - lr * weight_decay) ** (number of steps)
@@ -246,21 +259,23 @@ ex["shrink"].check(shrink)
 # ## 4. Weights you already have
 # No recorder, no history — just the two tables and the ratings they were trained on. The checks
 # that need the run (initial scale, rows never updated, the optimizer's settings) are skipped
-# and the report says so; the rest run on the weights.
+# and the report says so; the rest run on the weights. The job as written is flagged from its
+# tables alone: collapsed to zero (claim 05.weights-only).
 
 # %%
 mf.diagnose(model.user_embeddings.weight, model.item_embeddings.weight, train=split.train)
 
 # %% [markdown]
 # The same from a terminal, for a saved `state_dict` and a ratings file. It loads tensors only
-# (`torch.load(..., weights_only=True)`); anything else is refused. Its exit code is 1 when the
-# report has a warning — usable in a CI job.
+# (`torch.load(..., weights_only=True)`); anything else is refused. With the ratings file it also
+# sees the missing bias terms, and its exit code is 1 when the report has a warning — usable in a
+# CI job (claim 05.weights-only).
 
 # %%
 import os, tempfile
 folder = tempfile.mkdtemp()
 torch.save(model.state_dict(), os.path.join(folder, "model.pt"))
-split.train.to_frame(raw_ids=False).to_csv(os.path.join(folder, "ratings.csv"), index=False)
+split.train.to_frame().to_csv(os.path.join(folder, "ratings.csv"), index=False)
 cmd = [sys.executable, "-m", "mfteach", "check-model", os.path.join(folder, "model.pt"), os.path.join(folder, "ratings.csv")]
 done = subprocess.run(cmd, capture_output=True, text=True)
 print("$ mfteach check-model model.pt ratings.csv\n" + done.stdout[-2500:] + done.stderr[-800:], f"\nexit code {done.returncode}")

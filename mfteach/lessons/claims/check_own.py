@@ -3,6 +3,8 @@ latest-small, each fix of the path, and what the report says. Each seed draws a 
 new training seed (init and batch order)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 from ...metrics import baseline_rmse
@@ -110,3 +112,109 @@ def _adamw(seed):
     shrink = (1 - 0.001 * 0.01) ** (EPOCHS * len(Batches(split.train)))
     out = {"val Adam": v_adam[-1], "val AdamW": v_w[-1], "total shrink": shrink}
     return out, abs(v_w[-1] - v_adam[-1]) < 0.005 and 0.99 < shrink < 1
+
+
+# ---- what the report says (mf.watch + mf.diagnose on the reader's own loop) ---------------------
+_ADAMW = "AdamW(weight_decay=0.01)"
+
+
+@lru_cache(maxsize=12)
+def _watched(step, seed, variant=None):
+    """(model, recorder, warnings, notes) of one step run with mf.watch; cached: several claims
+    read the same run."""
+    from ...diagnostics import diagnose
+
+    opt = ((lambda p: torch.optim.AdamW(p, lr=0.001, weight_decay=0.01))
+           if variant == _ADAMW else None)
+    model, rec = run_step(step, reader_data(seed), seed=seed, optimizer=opt)
+    report = diagnose(rec)
+    return (model, rec, sorted(f.name for f in report if f.severity == "warning"),
+            sorted(f.name for f in report if f.severity != "warning"))
+
+
+_AS_WRITTEN = sorted(["coupled weight_decay near the cliff", "embeddings collapsed to zero",
+                      "bias terms missing on uncentred ratings",
+                      "predictions far off the rating scale"])
+
+
+@claim("05.report-as-written",
+       "On the job as written the report has four warnings: Adam's weight_decay near the cliff, "
+       "embeddings collapsed to zero, bias terms missing on uncentred ratings, and predictions "
+       "far off the rating scale — and none about the initial scale.",
+       conditions=_COND + "; mf.watch attached before training, val RMSE given each epoch",
+       expect=f"warnings == {_AS_WRITTEN}", slow=True)
+def _rep0(seed):
+    _, _, warn, notes = _watched("as written", seed)
+    return {"warnings": "; ".join(warn), "notes": "; ".join(notes)}, warn == _AS_WRITTEN
+
+
+@claim("05.report-fix1",
+       "After fix 1 (no weight_decay) two warnings are left: the missing bias terms, and an error "
+       "still worse than predicting the mean.",
+       conditions=_COND + "; mf.watch, val RMSE given each epoch",
+       expect="warnings == ['bias terms missing on uncentred ratings', 'worse than predicting "
+              "the mean']", slow=True)
+def _rep1(seed):
+    _, _, warn, _ = _watched("no coupled decay", seed)
+    return ({"warnings": "; ".join(warn)},
+            warn == ["bias terms missing on uncentred ratings", "worse than predicting the mean"])
+
+
+@claim("05.report-green",
+       "After fix 2 (bias terms and the global mean) the report has no warnings, and it stays so "
+       "after fix 3; with AdamW(weight_decay=0.01) in place of Adam it adds only a note that "
+       "the decay is too small to matter.",
+       conditions=_COND + "; mf.watch, val RMSE given each epoch",
+       expect="no warnings for fix 2, fix 3 and fix 2 with AdamW; AdamW's notes include 'AdamW "
+              "decay too small to matter'", slow=True)
+def _green(seed):
+    runs = {"fix 2": _watched("+ biases", seed), "fix 3": _watched("+ L2 on the batch's rows", seed),
+            "fix 2 AdamW": _watched("+ biases", seed, _ADAMW)}
+    out = {f"{k} warnings": len(v[2]) for k, v in runs.items()}
+    ok = (not any(v[2] for v in runs.values())
+          and "AdamW decay too small to matter" in runs["fix 2 AdamW"][3])
+    return out, ok
+
+
+@claim("05.weights-only",
+       "From the two tables alone, the job as written is flagged: embeddings collapsed to zero. "
+       "`mfteach check-model` on its saved state_dict and training ratings also flags the "
+       "missing bias terms, and exits with code 1.",
+       conditions=_COND + "; diagnose(user_table, item_table, train=...); the CLI with "
+                          "torch.save(model.state_dict()) and the training ratings as CSV",
+       expect="'embeddings collapsed to zero' among the weights-only warnings; the CLI exits 1 "
+              "and prints both warnings", slow=True)
+def _weights(seed):
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from ...diagnostics import diagnose
+
+    model, _, _, _ = _watched("as written", seed)
+    t = reader_data(seed).train
+    warn = [f.name for f in diagnose(model.user_embeddings.weight, model.item_embeddings.weight,
+                                     train=t).warnings]
+    with tempfile.TemporaryDirectory() as folder:
+        torch.save(model.state_dict(), os.path.join(folder, "model.pt"))
+        t.to_frame().to_csv(os.path.join(folder, "ratings.csv"), index=False)
+        done = subprocess.run([sys.executable, "-m", "mfteach", "check-model",
+                               os.path.join(folder, "model.pt"), os.path.join(folder, "ratings.csv")],
+                              capture_output=True, text=True, timeout=300)
+    cli_ok = (done.returncode == 1 and "embeddings collapsed to zero" in done.stdout
+              and "bias terms missing on uncentred ratings" in done.stdout)
+    return ({"weights-only warnings": "; ".join(warn), "CLI exit code": done.returncode},
+            "embeddings collapsed to zero" in warn and cli_ok)
+
+
+@claim("05.watch-invisible",
+       "Attaching mf.watch changes nothing in the training: the same seed gives the same weights, "
+       "bit for bit, with and without it.",
+       conditions=_COND + "; fix 2's job", expect="max |ΔW| == 0 over every parameter")
+def _invisible(seed):
+    split = reader_data(seed)
+    a, _ = run_step("+ biases", split, seed=seed, watch=False, epochs=2)
+    b, _ = run_step("+ biases", split, seed=seed, watch=True, epochs=2)
+    diff = max(float((p - q).abs().max()) for p, q in zip(a.parameters(), b.parameters()))
+    return {"max |ΔW|": diff}, diff == 0.0
