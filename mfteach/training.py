@@ -9,6 +9,7 @@ than two). Every optimizer step costs ~1 ms of fixed overhead, so the number of 
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import numpy as np
@@ -128,10 +129,10 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
         raise ValueError("the training set is empty")
     _check_device(cfg.device)
 
-    # Global torch state changed here is put back exactly as the caller had it.
-    old_threads = torch.get_num_threads()
-    if cfg.threads is not None and cfg.threads != old_threads:
-        torch.set_num_threads(cfg.threads)
+    # Global torch state changed here is put back exactly as the caller had it — also when two
+    # threads train at once (a panel on a kernel subshell thread while a cell trains): the first
+    # to enter saves the thread count, the last to leave restores it.
+    _enter_threads(cfg.threads)
     # Regularised weights and Adam's second moments drift into denormal floats, which the CPU
     # handles ~100x slower; flushing them to zero changes nothing visible and saves ~30%.
     was_flushing = _flushing_denormals()
@@ -141,8 +142,26 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
     finally:
         if switched:
             torch.set_flush_denormal(False)
-        if torch.get_num_threads() != old_threads:
-            torch.set_num_threads(old_threads)
+        _leave_threads()
+
+
+_THREADS = {"lock": threading.Lock(), "active": 0, "saved": None}
+
+
+def _enter_threads(threads):
+    with _THREADS["lock"]:
+        if _THREADS["active"] == 0:
+            _THREADS["saved"] = torch.get_num_threads()
+        _THREADS["active"] += 1
+        if threads is not None and threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
+
+
+def _leave_threads():
+    with _THREADS["lock"]:
+        _THREADS["active"] -= 1
+        if _THREADS["active"] == 0 and torch.get_num_threads() != _THREADS["saved"]:
+            torch.set_num_threads(_THREADS["saved"])
 
 
 def _flushing_denormals() -> bool:

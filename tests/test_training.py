@@ -356,3 +356,27 @@ def test_reg_none_ignores_a_strength(small):
     a = mf.train(small, epochs=2, batch_size=512, reg="none", reg_strength=0.3)
     b = mf.train(small, epochs=2, batch_size=512, reg="none")
     assert a.ok and a.val_rmse == b.val_rmse
+
+
+def test_thread_count_restored_when_two_threads_train_at_once(small):
+    """A panel may train on a kernel subshell thread while a cell trains: whatever the overlap,
+    the caller's torch thread count comes back."""
+    import threading
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        go = threading.Barrier(2)
+
+        def run():
+            go.wait()
+            mf.train(small, epochs=3, threads=1)
+
+        workers = [threading.Thread(target=run) for _ in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
