@@ -119,7 +119,10 @@ class Report(list):
         rows = []
         for f in self:
             icon = "⚠ warning" if f.severity == "warning" else "ℹ info"
-            link = (f'<a href="{e(f.link, quote=True)}" target="_blank">{e(f.link.split("/")[-1])}'
+            # shown in a notebook, the link is relative to the notebooks' own folder (they sit
+            # side by side there), not to the project root the text form names
+            href = f.link.removeprefix("notebooks/")
+            link = (f'<a href="{e(href, quote=True)}" target="_blank">{e(f.link.split("/")[-1])}'
                     "</a>" if f.link else "")
             rows.append("<tr>" + "".join(
                 f'<td style="text-align:left;vertical-align:top">{c}</td>' for c in
