@@ -152,3 +152,34 @@ def test_trained_is_train_remembered_and_train_many_gives_the_same_numbers():
         train_many(split, cfgs, workers=0)
     with pytest.raises(TypeError, match="config"):
         trained(split, "adam")
+
+
+def test_trained_keeps_small_runs_and_skips_huge_ones():
+    from mfteach.lessons import common
+
+    split = notebook_data(seed=1)
+    h = common.trained(split, epochs=1)
+    assert common.trained(split, epochs=1) is h
+    big = split.map(lambda r: r.replace(n_items=2_000_000, truth=None))  # 2M rows: ~1 GB kept
+    assert common._size(big, mf.TrainConfig(epochs=1)) > common._RUNS_BYTES // 4
+    assert all(v[2] <= common._RUNS_BYTES // 4 for v in common._RUNS.values())
+    assert sum(v[2] for v in common._RUNS.values()) <= common._RUNS_BYTES
+
+
+def test_prefetch_runs_ahead_and_trained_waits_for_it():
+    from mfteach.lessons import common
+
+    split = notebook_data(seed=2)
+    cfgs = [mf.TrainConfig(epochs=2, lr=lr) for lr in (0.011, 0.013)]
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert common.prefetch(split, cfgs) == 0  # runs must not see the thread count change
+        torch.set_num_threads(1)
+        assert common.prefetch(split, cfgs + cfgs) == 2  # each run once
+        hs = [common.trained(split, c) for c in cfgs]  # waits for a run still under way
+        assert common.prefetch(split, cfgs) == 0  # done: nothing to start
+    finally:
+        torch.set_num_threads(old)
+    for h, c in zip(hs, cfgs):
+        assert h.val_rmse == mf.train(split, c).val_rmse

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -17,9 +18,9 @@ from ..splits import random_split
 from ..metrics import history_bucket_rmse, recovery_r2, singular_values
 from ..model import expected_initial_rmse
 from ..preprocessing import popularity_buckets
-from ..training import TrainConfig, train
+from ..training import TrainConfig
 from ..ui import Panel, PanelMessage, Toggle, panel_factory, plots
-from .common import Run, grid
+from .common import Run, grid, trained
 from .exercises import CheckResult, Exercise
 
 __all__ = ["Fault", "FAULTS", "LEVELS", "REFERENCE", "SCRIPT", "broken_settings", "settings_with",
@@ -124,8 +125,10 @@ def settings_with(faults) -> dict:
     return s
 
 
+@lru_cache(maxsize=8)
 def capstone_data(level="medium", seed=0) -> Split:
-    """The job's data: heavy popularity skew from 'medium' up (where evaluation is a fault)."""
+    """The job's data: heavy popularity skew from 'medium' up (where evaluation is a fault);
+    cached, since it is deterministic (the notebook's cells and its panel share one object)."""
     _level(level)
     zipf = 1.5 if level in ("medium", "hard") else 1.2
     return random_split(synthetic(600, 1500, 50_000, item_zipf=zipf, user_zipf=0.8,
@@ -139,7 +142,8 @@ def _padded(split: Split, rows) -> Split:
 
 
 def run_job(split: Split, settings: dict, epochs=15, seed=0):
-    """Run the job with ``settings`` (the keys of REFERENCE). Returns the History."""
+    """Run the job with ``settings`` (the keys of REFERENCE). Returns the History (read-only:
+    the same job on the same data is trained once and shared, see ``common.trained``)."""
     unknown = set(settings) - set(REFERENCE)
     if unknown:
         raise ValueError(f"unknown setting(s) {sorted(unknown)}; the job has {sorted(REFERENCE)}")
@@ -150,7 +154,7 @@ def run_job(split: Split, settings: dict, epochs=15, seed=0):
                       bias_lr=s["bias_lr"], reg=s["reg"], reg_strength=strength,
                       normalize=s["normalize"], user_bias=s["user_bias"],
                       item_bias=s["item_bias"], global_bias=s["global_bias"], seed=seed)
-    return train(_padded(split, s["item_rows"]), cfg)
+    return trained(_padded(split, s["item_rows"]), cfg)
 
 
 _REF_VAL: dict = {}

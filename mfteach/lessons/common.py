@@ -1,6 +1,7 @@
 """What every lesson shares: the notebooks' data, the reference errors, and a panel's result."""
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,8 @@ from ..splits import random_split
 from ..metrics import baseline_rmse
 from ..training import train
 
-__all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many"]
+__all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
+           "prefetch"]
 
 
 @lru_cache(maxsize=16)
@@ -55,10 +57,14 @@ def grid(fig, rows=2, cols=2):
 # -- trained once, shared ------------------------------------------------------------------------
 # Same data + same config = same numbers (every run is seeded by its config), so a notebook that
 # asks for the same run in two cells, or in a cell and a panel, trains it once. Keyed on the data
-# object (held here, so its id cannot be reused) and the frozen config; the oldest go first.
+# object (held here, so its id cannot be reused) and the frozen config; the oldest go first, so
+# that at most _RUNS_MAX runs and about _RUNS_BYTES of their tables are kept.
 _RUNS: OrderedDict = OrderedDict()
 _RUNS_MAX = 64
+_RUNS_BYTES = 512 * 2 ** 20
 _RUNS_LOCK = threading.Lock()
+_PENDING: dict = {}          # key → Future of a run started ahead by ``prefetch``
+_BACKGROUND = []             # the one background worker, made on first use
 
 
 def _config(config=None, **overrides) -> TrainConfig:
@@ -77,33 +83,96 @@ def trained(data, config=None, **overrides):
         if key in _RUNS:
             _RUNS.move_to_end(key)
             return _RUNS[key][1]
-    h = train(data, cfg)
+        pending = _PENDING.get(key)
+    if pending is not None:  # started ahead by prefetch: wait for it rather than train it twice
+        return pending.result()
+    return _remember(key, data, train(data, cfg))
+
+
+def _size(data, cfg) -> int:
+    """Rough bytes a History holds: the model, two table snapshots, Adam-free (grads dropped),
+    and a norm per row per epoch."""
+    r = data.train if isinstance(data, Split) else data  # mf.train takes Ratings too
+    rows = r.n_users + r.n_items
+    return 4 * rows * (3 * cfg.dim + cfg.epochs + 1 + len(cfg.snapshot_epochs) * cfg.dim)
+
+
+def _remember(key, data, h):
+    size = _size(data, key[1])
+    if size > _RUNS_BYTES // 4:  # a huge run (padded tables) is not worth keeping
+        return h
     with _RUNS_LOCK:
-        _RUNS[key] = (data, h)
-        while len(_RUNS) > _RUNS_MAX:
+        _RUNS[key] = (data, h, size)
+        while len(_RUNS) > _RUNS_MAX or sum(v[2] for v in _RUNS.values()) > _RUNS_BYTES:
             _RUNS.popitem(last=False)
     return h
 
 
-def train_many(data, configs, workers=2) -> list:
-    """``[trained(data, c) for c in configs]``, ``workers`` runs at a time in threads (torch
-    releases the GIL inside its kernels: ~1.4× on 2 cores). The numbers are those of one run at a
-    time: each run is seeded by its config, and torch keeps to one thread while they run."""
+def _background():
+    if not _BACKGROUND:
+        def lower_priority():  # Linux: the notebook's own cells come first on a busy CPU
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            except (AttributeError, OSError):
+                pass
+        _BACKGROUND.append(ThreadPoolExecutor(1, thread_name_prefix="mfteach-prefetch",
+                                              initializer=lower_priority))
+    return _BACKGROUND[0]
+
+
+def prefetch(data, configs) -> int:
+    """Start training ``configs`` on ``data`` now, one after the other in a background thread, so
+    that the cell which shows them later finds them done (``trained`` waits for a run still under
+    way instead of training it twice; same numbers as training it there). Returns how many runs
+    it started. Starts nothing unless torch runs on one thread (``torch.set_num_threads(1)``, as
+    the notebooks' setup does): a run must not see the thread count change under it."""
     import torch
 
-    configs = [_config(c) for c in configs]
+    if torch.get_num_threads() != 1:
+        return 0
+    started = 0
+    for cfg in dict.fromkeys(_config(c) for c in configs):
+        key = (id(data), cfg)
+        with _RUNS_LOCK:
+            if key in _RUNS or key in _PENDING:
+                continue
+            _PENDING[key] = _background().submit(_run_ahead, key, data, cfg)
+            started += 1
+    return started
+
+
+def _run_ahead(key, data, cfg):
+    try:
+        return _remember(key, data, train(data, cfg))
+    finally:
+        with _RUNS_LOCK:
+            _PENDING.pop(key, None)
+
+
+def thread_map(fn, items, workers=2) -> list:
+    """``[fn(x) for x in items]``, ``workers`` at a time in threads, for independent trainings
+    (torch releases the GIL inside its kernels: ~1.4× on 2 cores). torch keeps to one thread
+    meanwhile, so every run computes exactly what it computes alone; order is kept."""
+    import torch
+
+    items = list(items)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    todo = list(dict.fromkeys(configs))  # a config asked twice trains once
     old = torch.get_num_threads()
     torch.set_num_threads(1)  # global: runs in parallel threads must not change it under each other
     try:
-        if workers == 1 or len(todo) == 1:
-            for c in todo:
-                trained(data, c)
-        else:
-            with ThreadPoolExecutor(min(workers, len(todo))) as pool:
-                list(pool.map(lambda c: trained(data, c), todo))
+        if workers == 1 or len(items) < 2:
+            return [fn(x) for x in items]
+        with ThreadPoolExecutor(min(workers, len(items))) as pool:
+            return list(pool.map(fn, items))
     finally:
         torch.set_num_threads(old)
+
+
+def train_many(data, configs, workers=2) -> list:
+    """``[trained(data, c) for c in configs]``, trained ``workers`` at a time (``thread_map``):
+    the same numbers as one run at a time, since each run is seeded by its config."""
+    configs = [_config(c) for c in configs]
+    todo = list(dict.fromkeys(configs))  # a config asked twice trains once
+    thread_map(lambda c: trained(data, c), todo, workers)
     return [trained(data, c) for c in configs]

@@ -11,7 +11,7 @@ from ..model import init_std as scheme_std  # (a panel parameter is called init_
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, Slider, panel_factory, plots
 from .article import BatchLoader  # the article loop's data_loader (re-exported)
-from .common import Run, grid, notebook_data, trained
+from .common import Run, grid, notebook_data, thread_map, train_many, trained
 from .exercises import Exercise, check_init_function, close_to
 
 __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
@@ -93,7 +93,7 @@ def init_panel(split=None, *, init="default", init_std=0.1, dim=32, optimizer="a
     def compute(v):
         cfg = TrainConfig(init=v["init"], init_std=v["init_std"], dim=int(v["dim"]),
                           **OPTIMIZER_SETUPS[v["optimizer"]][1])
-        h = train(split, cfg)
+        h = trained(split, cfg)  # shared with the notebook's cells that ask for the same run
         tr = split.train
         theory = expected_initial_rmse(v["init"], int(v["dim"]), tr.n_users, tr.n_items, var_r,
                                        std=v["init_std"], value=cfg.init_value)
@@ -152,10 +152,11 @@ def init_std_panel(n_users=600, n_items=1500, *, dim=32, init="xavier_uniform", 
 def init_comparison(split, schemes=(("default", {}), ("xavier_uniform", {}), ("kaiming", {}),
                                     ("normal", {"init_std": 0.1}), ("normal", {"init_std": 0.01}),
                                     ("zeros", {}), ("constant", {})), **train_kw):
-    """Train once per scheme; rows of (scheme, its std on the item table, first/train/val RMSE)."""
+    """Train once per scheme (two at a time; a run the notebook already has is reused); rows of
+    (scheme, its std on the item table, first/train/val RMSE)."""
     rows = []
-    for scheme, kw in schemes:
-        h = train(split, init=scheme, **kw, **train_kw)
+    runs = train_many(split, [TrainConfig(init=scheme, **kw, **train_kw) for scheme, kw in schemes])
+    for (scheme, kw), h in zip(schemes, runs):
         std = scheme_std(scheme, split.train.n_items, h.config.dim, std=kw.get("init_std", 0.1))
         name = scheme + (f"({kw['init_std']:g})" if kw else "")
         rows.append({"init": name, "item std": round(std, 4), "first RMSE": round(h.train_rmse[0], 2),
@@ -217,10 +218,12 @@ SCALES = {"N(0, 0.05) both": (0.05, 0.05), "Xavier's 5k/1M scales": XAVIER_1M,
 
 def scale_under_optimizers(split, seed=0) -> list:
     """Validation RMSE of three init scales (one shared, Xavier's mismatched pair for a 1M-item
-    catalogue, a tiny one) under Adam and under SGD: rows for a table."""
+    catalogue, a tiny one) under Adam and under SGD: rows for a table (runs two at a time)."""
+    jobs = [(name, o) for name in SCALES for o in ("adam", "sgd")]
+    vals = dict(zip(jobs, thread_map(lambda j: train_with_stds(split, *SCALES[j[0]], j[1], seed=seed)
+                                     .val_rmse[-1], jobs)))
     return [{"init": name, "user std": f"{su:.2g}", "item std": f"{sv:.2g}",
-             **{OPTIMIZER_SETUPS[o][0]: round(train_with_stds(split, su, sv, o, seed=seed)
-                                              .val_rmse[-1], 3) for o in ("adam", "sgd")}}
+             **{OPTIMIZER_SETUPS[o][0]: round(vals[name, o], 3) for o in ("adam", "sgd")}}
             for name, (su, sv) in SCALES.items()]
 
 

@@ -49,10 +49,13 @@ from torch import nn
 import matplotlib.pyplot as plt
 import mfteach as mf
 from mfteach.lessons import initialization as lesson
-from mfteach.lessons.common import notebook_data
+from mfteach.lessons.common import notebook_data, trained, train_many
 from mfteach.ui import plots
 SEED = 0  # every experiment below is seeded: rerun a cell, get the same numbers
 torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
+# trained(data, ...) is mf.train(data, ...) remembered: same data, same settings, same numbers, so
+# a run that two cells (or a cell and the panel) ask for trains once. train_many trains a list of
+# settings, two at a time (the numbers are those of one run at a time).
 
 # %% [markdown]
 # Our data: 600 users rate 1,500 items, 50,000 ratings on a 1–5 scale, generated from a *known*
@@ -284,11 +287,12 @@ panel
 # %%
 # NBVAL_CHECK_OUTPUT
 base = dict(reg="l2_batch", reg_strength=0.05)
+setups = {"N(0,1), 15 epochs": dict(init="default"),
+          "N(0,1), 150 epochs": dict(init="default", epochs=150),
+          "N(0,0.1), 15 epochs": dict(init="normal", init_std=0.1)}
+long_runs = train_many(split, [mf.TrainConfig(**base, **kw) for kw in setups.values()])
 print(f"{'':20s} {'train':>6s} {'val':>6s} {'warm':>6s} {'cold':>6s}   (val = warm + cold items)")
-for label, kw in [("N(0,1), 15 epochs", dict(init="default")),
-                  ("N(0,1), 150 epochs", dict(init="default", epochs=150)),
-                  ("N(0,0.1), 15 epochs", dict(init="normal", init_std=0.1))]:
-    h = mf.train(split, **base, **kw)
+for label, h in zip(setups, long_runs):
     warm, cold = lesson.warm_cold_rmse(h, split)
     print(f"{label:20s} {h.train_rmse[-1]:6.3f} {h.val_rmse[-1]:6.3f} {warm:6.3f} {cold:6.3f}")
 print(f"predicting the mean: val {mean_rmse:.3f}")
@@ -384,7 +388,7 @@ std_panel
 # %%
 # NBVAL_CHECK_OUTPUT
 for init in ("zeros", "constant", "normal"):
-    h = mf.train(split, init=init, **base)
+    h = trained(split, init=init, **base)   # the runs of section 5's table: trained once
     s = mf.singular_values(*h.factors())
     print(f"{init:9s} largest singular values: {np.array2string(s[:5], precision=2, suppress_small=True)}")
 
@@ -408,7 +412,7 @@ cold = split.train.cold_items
 for label, kw in [("N(0,1), L2 on batch rows", dict(init="default", **base)),
                   ("N(0,0.01), L2 on batch rows", dict(init="normal", init_std=0.01, **base)),
                   ("N(0,1), Adam weight_decay=0.01", dict(init="default", reg="weight_decay", reg_strength=0.01))]:
-    h = mf.train(split, **kw)
+    h = trained(split, **kw)
     q0, q1 = h.tables[0][1][cold], h.factors()[1][cold]
     norm0, norm1 = np.linalg.norm(q0, axis=1).mean(), np.linalg.norm(q1, axis=1).mean()
     warm_rmse, cold_rmse = lesson.warm_cold_rmse(h, split)
@@ -479,9 +483,9 @@ print(real)
 # %%
 # NBVAL_CHECK_OUTPUT
 real_mean = mf.baseline_rmse(real.train, real.val)
-runs = {label: mf.train(real, **base, **kw) for label, kw in
-        [("N(0,1)", dict(init="default")), ("Xavier", dict(init="xavier_uniform")),
-         ("N(0,0.1)", dict(init="normal", init_std=0.1))]}
+inits = {"N(0,1)": dict(init="default"), "Xavier": dict(init="xavier_uniform"),
+         "N(0,0.1)": dict(init="normal", init_std=0.1)}
+runs = dict(zip(inits, train_many(real, [mf.TrainConfig(**base, **kw) for kw in inits.values()])))
 for label, h in runs.items():
     print(f"{label:9s} first RMSE {h.train_rmse[0]:5.2f}  final val {h.val_rmse[-1]:.3f}")
 print(f"predict the mean: {real_mean:.3f}")

@@ -46,10 +46,14 @@ import torch
 import matplotlib.pyplot as plt
 import mfteach as mf
 from mfteach.lessons import regularization as lesson
-from mfteach.lessons.common import notebook_data
+from mfteach.lessons.common import notebook_data, thread_map, trained, train_many
 from mfteach.lessons.regularization import reg_config
 from mfteach.ui import plots
 SEED = 0
+torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
+# trained(data, config) is mf.train(data, config) remembered: same data, same settings, same numbers,
+# so a run two cells ask for trains once. train_many(data, configs) trains a list of settings two at
+# a time, thread_map(f, items) any function; the numbers are those of one run at a time.
 
 # %% [markdown]
 # Two versions of the notebooks' data (600 users × 1,500 items, 50,000 ratings from a known rank-4
@@ -74,7 +78,6 @@ print(skewed.train.name, "|", uniform.train.name)
 from mfteach.lessons.article import EXAMPLE_2, article_data, article_glue, run_example
 art = article_data(seed=SEED)                      # glue: the data (32,000 training ratings)
 torch.manual_seed(SEED)                            # the article's init draws from torch's global RNG
-torch.set_num_threads(1)                           # glue: tiny tensors run fastest on one thread
 ns = article_glue(art, num_epochs=20, seed=SEED)   # glue: num_epochs, data_loader
 print(EXAMPLE_2)
 run_example(1, ns)                                 # the article's code, verbatim
@@ -110,8 +113,7 @@ art_mean = float(art.train.ratings.mean())
 steps = {"1. weight_decay=0": lesson.article_config(weight_decay=0, seed=SEED),
          "2. weight_decay=0.01, centred": lesson.article_config(centre=True, seed=SEED),
          "3. ... + biases": lesson.article_config(centre=True, biases=True, seed=SEED)}
-for label, cfg in steps.items():
-    h = mf.train(art, cfg)
+for label, h in zip(steps, train_many(art, steps.values())):
     print(f"{label:30s} val {h.val_rmse[-1]:.3f}   largest |item weight| {np.abs(h.factors()[1]).max():.0e}")
 print(f"λ* once centred: {lesson.zero_cliff(art.train, art_mean):.4f}")
 
@@ -134,9 +136,9 @@ print(f"λ* once centred: {lesson.zero_cliff(art.train, art_mean):.4f}")
 # %%
 # NBVAL_CHECK_OUTPUT
 mean_rmse = mf.baseline_rmse(uniform.train, uniform.val)
-runs = {"none": mf.train(uniform, reg_config("none", 0)),
-        "L2 batch rows, λ=0.1": mf.train(uniform, reg_config("l2_batch", 0.1)),
-        "L2 batch rows, λ=0.5": mf.train(uniform, reg_config("l2_batch", 0.5))}
+settings = {"none": reg_config("none", 0), "L2 batch rows, λ=0.1": reg_config("l2_batch", 0.1),
+            "L2 batch rows, λ=0.5": reg_config("l2_batch", 0.5)}
+runs = dict(zip(settings, train_many(uniform, settings.values())))
 for label, h in runs.items():
     print(f"{label:22s} train {h.train_rmse[-1]:.3f}  val {h.val_rmse[-1]:.3f}  (best val {h.val_rmse[h.best_epoch]:.3f} at epoch {h.best_epoch})")
 print(f"predict the mean:      val {mean_rmse:.3f}  (uniform data; section 1's data: {mf.baseline_rmse(art.train, art.val):.3f})")
@@ -203,20 +205,19 @@ panel
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for name, data in (("uniform", uniform), ("skewed", skewed)):
-    collapsed = mf.train(data, reg_config("adam_weight_decay", 1e-2))
-    c = lesson.critical_weight_decay(data, collapsed)
+datasets = {"uniform": uniform, "skewed": skewed}
+collapsed = thread_map(lambda data: trained(data, reg_config("adam_weight_decay", 1e-2)), datasets.values())
+for (name, data), h in zip(datasets.items(), collapsed):
+    c = lesson.critical_weight_decay(data, h)
     print(f"{name:8s} σ_max(E) = {c['sigma_max']:.1f}, N = {c['N']:,} → λ* = {c['lambda_star']:.1e}")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-lams = [3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2]
+lams = [5e-4, 1e-3, 2e-3, 3e-3, 1e-2]   # either side of each data set's cliff, and the article's 0.01
 print("λ        " + "  ".join(f"{l:8.0e}" for l in lams))
-for name, data in (("uniform", uniform), ("skewed", skewed)):
-    row = []
-    for lam in lams:
-        h = mf.train(data, reg_config("adam_weight_decay", lam, epochs=40))
-        row.append(np.abs(h.factors()[1]).max())
+for name, data in datasets.items():
+    runs40 = train_many(data, [reg_config("adam_weight_decay", lam, epochs=40) for lam in lams])
+    row = [np.abs(h.factors()[1]).max() for h in runs40]
     print(f"{name:8s} " + "  ".join(f"{m:8.1e}" for m in row) + "   (largest |item weight| after 40 epochs)")
 
 # %% [markdown]
@@ -245,9 +246,9 @@ for name, data in (("uniform", uniform), ("skewed", skewed)):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for label, (reg, lam) in {"none": ("none", 0), "AdamW λ=0.01 (default)": ("adamw", 0.01),
-                          "AdamW λ=1": ("adamw", 1.0)}.items():
-    h = mf.train(skewed, reg_config(reg, lam))
+settings = {"none": reg_config("none", 0), "AdamW λ=0.01 (default)": reg_config("adamw", 0.01),
+            "AdamW λ=1": reg_config("adamw", 1.0)}
+for label, h in zip(settings, train_many(skewed, settings.values())):
     print(f"{label:24s} val {h.val_rmse[-1]:.3f}  mean item norm {np.linalg.norm(h.factors()[1], axis=1).mean():.2f}")
 
 # %% [markdown]
@@ -259,8 +260,8 @@ for label, (reg, lam) in {"none": ("none", 0), "AdamW λ=0.01 (default)": ("adam
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for reg, lam in (("l1_batch", 0.01), ("l1_batch", 0.03), ("l1_batch", 0.1), ("l2_batch", 0.05)):
-    h = mf.train(skewed, reg_config(reg, lam))
+pairs = (("l1_batch", 0.01), ("l1_batch", 0.03), ("l1_batch", 0.1), ("l2_batch", 0.05))
+for (reg, lam), h in zip(pairs, train_many(skewed, [reg_config(reg, lam) for reg, lam in pairs])):
     Q = h.factors()[1]
     small_row = np.mean(np.abs(Q) < 0.05 * np.linalg.norm(Q, axis=1, keepdims=True))
     print(f"{reg[:2].upper()} λ={lam:<5} val {h.val_rmse[-1]:.3f}  share of item weights: |w| < 0.01 {np.mean(np.abs(Q) < 0.01):4.0%}, "
@@ -318,8 +319,9 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for lam in (0.0, 0.01, 0.03, 0.1, 0.2, 0.5):
-    h = mf.train(skewed, reg_config("l2_batch" if lam else "none", lam))
+spectrum_lams = (0.0, 0.01, 0.03, 0.1, 0.2, 0.5)
+spectrum_runs = train_many(skewed, [reg_config("l2_batch" if lam else "none", lam) for lam in spectrum_lams])
+for lam, h in zip(spectrum_lams, spectrum_runs):
     s = mf.singular_values(*h.factors())
     print(f"λ={lam:<5} singular values 1–6: " + " ".join(f"{x:6.1f}" for x in s[:6]))
 
@@ -375,8 +377,9 @@ real_mean = mf.baseline_rmse(real.train, real.val)
 # %%
 # NBVAL_CHECK_OUTPUT
 lams = [0.01, 0.03, 0.1, 0.3, 1.0]
-real_val = [mf.train(real, reg_config("l2_batch", lam)).val_rmse[-1] for lam in lams]
-none_val = mf.train(real, reg_config("none", 0)).val_rmse[-1]
+*real_runs, none_run = train_many(real, [reg_config("l2_batch", lam) for lam in lams] + [reg_config("none", 0)])
+real_val = [h.val_rmse[-1] for h in real_runs]
+none_val = none_run.val_rmse[-1]
 print("λ:   " + "  ".join(f"{l:6g}" for l in lams))
 print("val: " + "  ".join(f"{v:6.3f}" for v in real_val))
 print(f"no regularization: {none_val:.3f}; predict the mean: {real_mean:.3f}")

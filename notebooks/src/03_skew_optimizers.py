@@ -49,11 +49,19 @@ import matplotlib.pyplot as plt
 import mfteach as mf
 from mfteach.lessons import article
 from mfteach.lessons import skew as lesson
-from mfteach.lessons.common import notebook_data
+from mfteach.lessons.common import notebook_data, prefetch, thread_map, trained, train_many
 from mfteach.lessons.skew import skew_config
 from mfteach.ui import plots
 SEED = 0
+torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
+# trained(data, config) is mf.train(data, config) remembered: same data, same settings, same numbers,
+# so a run two cells ask for trains once. train_many(data, configs) trains a list of settings two at
+# a time, thread_map(f, items) any function; the numbers are those of one run at a time.
 skewed = notebook_data(seed=SEED)   # item popularity Zipf 1.2, user activity Zipf 0.8
+# Section 4 trains 30 models (6 optimizers × 5 learning rates, ~8 s of CPU): they start now, in the
+# background, while you read; section 4's cell waits for any still running.
+sweep_configs = {opt: [skew_config(opt, lr) for lr in lrs] for opt, lrs in lesson.LR_GRID.items()}
+prefetch(skewed, [cfg for cfgs in sweep_configs.values() for cfg in cfgs]);
 print(skewed.train)
 mean_rmse, truth_rmse = mf.lessons.common.reference_rmse(skewed)
 print(f"validation RMSE of predicting the training mean: {mean_rmse:.3f}; of the true model: {truth_rmse:.3f}")
@@ -117,10 +125,10 @@ pop_higher = mf.random_split(mf.synthetic(item_zipf=1.2, user_zipf=0.8, populari
                                           seed=SEED), seed=SEED)
 labels = {"raw_no_biases": "raw ratings", "center_no_biases": "centred",
           "zscore_no_biases": "z-scored (StandardScaler)", "center_biases": "centred + user/item biases"}
-rows = {}
-for name, data in (("uniform", uniform), ("skewed", skewed), ("popular rated higher", pop_higher)):
-    rows[name] = {labels[n]: round(mf.train(data, skew_config("adam", normalization=n)).val_rmse[-1], 3)
-                  for n in labels}
+datasets = {"uniform": uniform, "skewed": skewed, "popular rated higher": pop_higher}
+jobs = [(name, n) for name in datasets for n in labels]
+vals = thread_map(lambda job: trained(datasets[job[0]], skew_config("adam", normalization=job[1])).val_rmse[-1], jobs)
+rows = {name: {labels[n]: round(v, 3) for (dname, n), v in zip(jobs, vals) if dname == name} for name in datasets}
 print(pd.DataFrame(rows).to_string())
 
 # %% [markdown]
@@ -132,8 +140,8 @@ print(pd.DataFrame(rows).to_string())
 # %%
 # NBVAL_CHECK_OUTPUT
 x10 = lesson.scaled(skewed, 10)
-for norm in ("center_no_biases", "zscore_no_biases"):
-    h = mf.train(x10, skew_config("sgd", normalization=norm))
+x10_norms = ("center_no_biases", "zscore_no_biases")
+for norm, h in zip(x10_norms, train_many(x10, [skew_config("sgd", normalization=n) for n in x10_norms])):
     print(f"SGD, ×10 ratings, {labels[norm]:26s}: " + (str(h.diverged) if h.diverged else f"val {h.val_rmse[-1]:.2f} (= {h.val_rmse[-1] / 10:.3f} on 1–5)"))
 
 # %% [markdown]
@@ -206,11 +214,13 @@ panel
 # **Predict first.** After tuning each optimizer's learning rate, which gets the lowest validation
 # error: SGD, SGD + momentum, Adam, RMSprop, Adagrad, SparseAdam? Each gets the same grid density:
 # five learning rates in ×2 steps around its sweet spot (`lesson.LR_GRID`), so no optimizer looks
-# "easy to tune" just because its grid is finer. This sweep trains 30 models (~8 s); progress is
-# printed as it goes.
+# "easy to tune" just because its grid is finer. This sweep trains 30 models (~8 s of CPU); the
+# setup cell started them in the background, so here they are mostly done. (In one call, with a
+# progress bar: `lesson.optimizer_lr_sweep(skewed)` — the same runs, the same numbers.)
 
 # %%
-lr_sweep = lesson.optimizer_lr_sweep(skewed)
+lr_sweep = {opt: (lesson.LR_GRID[opt], [h.val_rmse[-1] if h.ok else np.nan for h in train_many(skewed, cfgs)])
+            for opt, cfgs in sweep_configs.items()}   # NaN: training diverged
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -359,8 +369,8 @@ print(f"{(counts == 0).mean():.0%} of movies have no training rating, {((counts 
 # %%
 # NBVAL_CHECK_OUTPUT
 res = {}
-for norm in ("center_no_biases", "center_biases"):
-    h = mf.train(real, skew_config("adam", normalization=norm))
+real_norms = ("center_no_biases", "center_biases")
+for norm, h in zip(real_norms, train_many(real, [skew_config("adam", normalization=n) for n in real_norms])):
     res[labels[norm]] = mf.bucket_rmse(h.predict(real.val.users, real.val.items), real.val, h.train_item_counts)
 for name, r in res.items():
     print(f"{name:28s} overall {r['overall']:.3f}, per item {r['per_item']:.3f}; " +
