@@ -44,7 +44,9 @@ import matplotlib.pyplot as plt
 import mfteach as mf
 from mfteach.lessons import check_own as lesson, checks_own, article
 SEED = 0
-torch.set_flush_denormal(True)  # CPU speed: tiny floats become 0 (mf.train does the same, and undoes it)
+# CPU speed, as mf.train does: tiny (denormal) floats become 0 — a per-thread switch, hence one thread
+_ = torch.set_flush_denormal(True)
+torch.set_num_threads(1)
 
 # %% [markdown]
 # ## 1. The reader's code
