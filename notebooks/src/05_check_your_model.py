@@ -268,19 +268,21 @@ ex["shrink"].check(shrink)
 mf.diagnose(model.user_embeddings.weight, model.item_embeddings.weight, train=split.train)
 
 # %% [markdown]
-# The same from a terminal, for a saved `state_dict` and a ratings file. It loads tensors only
+# The same from a terminal, for a saved `state_dict` and a ratings file (called here in this
+# kernel: `mfteach check-model` runs the same function). It loads tensors only
 # (`torch.load(..., weights_only=True)`); anything else is refused. With the ratings file it also
 # sees the missing bias terms, and its exit code is 1 when the report has a warning — usable in a
 # CI job (claim 05.weights-only).
 
 # %%
-import os, tempfile
+import contextlib, io, os, tempfile
+from mfteach.cli import main as mfteach_command   # what the `mfteach` command runs, called in this kernel
 folder = tempfile.mkdtemp()
 torch.save(model.state_dict(), os.path.join(folder, "model.pt"))
 split.train.to_frame().to_csv(os.path.join(folder, "ratings.csv"), index=False)
-cmd = [sys.executable, "-m", "mfteach", "check-model", os.path.join(folder, "model.pt"), os.path.join(folder, "ratings.csv")]
-done = subprocess.run(cmd, capture_output=True, text=True)
-print("$ mfteach check-model model.pt ratings.csv\n" + done.stdout[-2500:] + done.stderr[-800:], f"\nexit code {done.returncode}")
+with contextlib.redirect_stdout(io.StringIO()) as said:
+    code = mfteach_command(["check-model", os.path.join(folder, "model.pt"), os.path.join(folder, "ratings.csv")])
+print("$ mfteach check-model model.pt ratings.csv\n" + said.getvalue().replace(folder + os.sep, ""), f"\nexit code {code}")
 
 # %% [markdown]
 # ## 5. Real data, twice
