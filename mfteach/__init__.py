@@ -27,12 +27,14 @@ __all__ = ["Ratings", "Split", "Truth", "synthetic", "random_split", "per_user_s
            "popularity_buckets", "TrainConfig", "train", "History", "Divergence", "OPTIMIZERS",
            "REGULARIZERS", "rmse", "baseline_rmse", "bucket_rmse", "history_bucket_rmse",
            "recovery_r2", "norm_popularity_spearman", "singular_values", "Finding", "diagnose",
-           "Report", "watch", "Recorder", "ui", "lessons"]
+           "Report", "watch", "Recorder", "ui", "lessons", "projector"]
 
 
 def __getattr__(name):
-    if name in ("ui", "lessons"):
-        import importlib
+    import importlib
 
+    if name in ("ui", "lessons"):
         return importlib.import_module(f".{name}", __name__)
+    if name == "projector":  # mf.projector(True) in a kernel (Colab: no environment variable)
+        return importlib.import_module(".ui", __name__).projector
     raise AttributeError(f"module 'mfteach' has no attribute {name!r}")
