@@ -488,8 +488,32 @@ def test_code_gets_the_current_run_at_once_and_wait_finishes_the_sweep():
 
 
 def test_background_needs_a_running_loop():
-    with pytest.raises(ValueError, match="background=True needs a running event loop"):
-        _toy([], [], background=True)
+    # in a fresh thread: no loop there, whatever else runs in the test process (Playwright's)
+    import threading
+
+    seen = []
+
+    def build():
+        with pytest.raises(ValueError, match="background=True needs a running event loop"):
+            _toy([], [], background=True)
+        seen.append(True)
+
+    t = threading.Thread(target=build)
+    t.start()
+    t.join()
+    assert seen == [True]
+
+
+def test_outside_a_kernel_a_running_loop_does_not_make_work_background():
+    """A loop that is not a Jupyter kernel's (Playwright's sync API runs one in the test process)
+    would never drive the steps: panels built under it work inline."""
+    import asyncio
+
+    async def scenario():
+        return _toy([], [])
+
+    p = asyncio.run(scenario())
+    assert not p.scheduler.background
 
 
 def test_partial_redraws_give_the_same_picture_as_a_full_one():

@@ -16,11 +16,12 @@ could leave that count changed or train with another one (other numbers).
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Sweep", "SweepState", "Job", "Scheduler", "running_loop"]
+__all__ = ["Sweep", "SweepState", "Job", "Scheduler", "running_loop", "in_kernel"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,15 @@ def running_loop():
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def in_kernel() -> bool:
+    """Whether this process is a Jupyter kernel: only a kernel's loop reads widget messages
+    between a panel's steps. Another library's loop (Playwright's sync API keeps one running in
+    a test process) must not turn a panel's work into background work that nothing drives."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 class Scheduler:

@@ -20,7 +20,7 @@ from typing import Callable
 
 from .controls import Choice, Slider, Toggle, log_options, make_widget, retarget, set_widget
 from .cache import ResultCache
-from .jobs import Job, Scheduler, Sweep, SweepState, running_loop
+from .jobs import Job, Scheduler, Sweep, SweepState, running_loop, in_kernel
 from .render import PngRenderer
 from .status import fmt as _fmt, retraining_html, status_html
 from .reproduce import panel_factory, reproduce_line
@@ -87,7 +87,8 @@ class Panel:
         self.sweep_of = sweep
         self._points = ResultCache(1024, 64 * 2**20)   # sweep point → its result
         self._job = None
-        loop = running_loop() if background is not False else None
+        # auto (None): in a Jupyter kernel only; True: any running loop (tests drive one)
+        loop = running_loop() if background or (background is None and in_kernel()) else None
         if background and loop is None:
             raise ValueError("background=True needs a running event loop (a Jupyter kernel), "
                              "and none is running here")

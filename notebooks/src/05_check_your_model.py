@@ -125,7 +125,7 @@ report = mf.diagnose(rec)
 report
 
 # %% [markdown]
-# Four warnings (⚠, claim 05.report-as-written): Adam's `weight_decay` sits near the cliff this
+# Four warnings (⚠) (claim 05.report-as-written): Adam's `weight_decay` sits near the cliff this
 # data gives; the embeddings have collapsed to ≈ 0; the ratings average 3.5 stars but the model has
 # no bias terms; and its predictions are far off the rating scale. No warning about the init:
 # Xavier starts these tables tiny, and the first predictions are ≈ 0 as well
@@ -206,6 +206,9 @@ mf.diagnose(runs["no coupled decay"])
 MyMF = ...   # your class
 ex["biases"].check(MyMF)
 
+# %%
+ex["biases"].hint()   # run again for the next hint; ex["biases"].solution() if you are stuck
+
 # %% [markdown]
 # The lesson's `MFWithBiases` is one such class; the next run uses it.
 
@@ -244,6 +247,14 @@ final_report
 # %%
 fig = lesson.plot_steps(runs, mf.baseline_rmse(split.train, split.val))
 plt.show()
+
+# %% [markdown]
+# **Try this**
+# - Give the job as written three times the epochs: `lesson.run_step("as written", split,
+#   epochs=30)`. *Look for:* its validation RMSE still above 3 — the decay, not the short run,
+#   holds it (claim 05.near-cliff).
+# - Attach `mf.watch` to a loop of your own (two lines, see the summary) and read its report.
+#   *Look for:* each warning's link, and whether the fix it names changes your validation curve.
 
 # %% [markdown]
 # **Exercise 4 — the tempting shortcut.** A colleague says: "keep the decay, just use
