@@ -322,11 +322,16 @@ def main(argv=None):
 
     out = Path(args.out)
     old = json.loads(out.read_text()) if out.exists() else {}
-    doc = {k: old[k] for k in ("results", "ratios", "real_data") if k in old}  # parts not rerun
+    # parts not rerun keep their numbers and say when they were measured
+    doc = {k: old[k] for k in ("results", "ratios", "synthetic_when", "real_data") if k in old}
+    if "results" in doc and "synthetic_when" not in doc:
+        doc["synthetic_when"] = old.get("meta", {}).get("when")
     if not args.skip_synthetic:
         doc["results"], doc["ratios"] = synthetic_benchmark(args)
+        doc["synthetic_when"] = f"{time.strftime('%Y-%m-%d %H:%M:%S')} (load {load_avg()})"
     if not args.skip_real:
         doc["real_data"] = real_benchmark(args.folds, args.download)
+        doc["real_data"]["when"] = f"{time.strftime('%Y-%m-%d %H:%M:%S')} (load {load_avg()})"
 
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"python": platform.python_version(), "torch": torch.__version__,
