@@ -59,7 +59,7 @@ MF = ns["MF"]
 print(article.EXAMPLE_1.split("# Example usage")[0].strip())
 
 # %% [markdown]
-# The data: real ratings, MovieLens latest-small (offline; 671 users, 9,066 movies, ~100k
+# The data: real ratings, MovieLens latest-small (its 2016 snapshot, offline; 671 users, 9,066 movies, ~100k
 # ratings from 0.5 to 5 stars), split 80/10/10. A reader's own loader yields
 # `(user_ids, item_ids, ratings)` batches of 1,024, as the article's loop expects.
 
@@ -70,9 +70,10 @@ print(split.train)
 print(f"predicting the training mean for everyone: validation RMSE {mf.baseline_rmse(split.train, split.val):.3f}")
 
 # %% [markdown]
-# The training loop is the article's Example 2 with the sizes of this data — and **two added
-# lines** (marked `# + mfteach`). Everything else is the reader's, except the `l2` lines, which
-# stay off (`l2=0`) until fix 3 below. `val_rmse` is a small helper of this lesson (the RMSE on
+# The training loop is the article's Example 2 with the sizes of this data, wrapped in a
+# function `fit` (so that each fix below can rerun it; `criterion` moved inside) — and **two
+# added lines** (marked `# + mfteach`; the second behind the guard `if rec is not None`). The `l2`
+# lines are not the article's either: they stay off (`l2=0`) until fix 3 below. `val_rmse` is a small helper of this lesson (the RMSE on
 # the validation ratings, no gradient).
 
 # %%
@@ -97,7 +98,7 @@ def fit(model, optimizer, data_loader, val, num_epochs=lesson.EPOCHS, l2=0.0, re
 torch.manual_seed(SEED)
 num_users, num_items, embedding_dim = split.train.n_users, split.train.n_items, 64   # changed: the article has 1000, 500, 64
 model = MF(num_users, num_items, embedding_dim)
-optimizer = optim.Adam(model.parameters(), lr=0.001, weight_decay=0.01)  # the article's Example 2
+optimizer = optim.Adam(model.parameters(), lr=0.001, weight_decay=0.01) # weight_decay adds L2 regularization
 rec = mf.watch(model, optimizer, train=split.train)                         # + mfteach (1/2)
 fit(model, optimizer, data_loader, split.val, rec=rec)
 
@@ -141,8 +142,11 @@ report
 # Adam's `weight_decay=λ` adds λ·w to every gradient. Near w = 0 the data pulls the embeddings
 # apart at a rate set by the rating matrix's largest singular value σ_max; the decay pulls them
 # back. Past λ* = 2·σ_max/N (N ratings) the pull back wins and every embedding goes to 0
-# (notebook 02). On these raw ratings λ* ≈ 0.0104 — the article's 0.01 sits just below it, so the
-# embeddings barely grow in 10 epochs (claim 05.near-cliff). On centred ratings the cliff would be
+# (notebook 02). On these raw ratings λ* ≈ 0.0104 — the article's 0.01 sits just below it, and
+# the embeddings cannot get going: the decay first shrinks the tables (the item table more than
+# ten-fold in the first epoch), after 10 epochs both are still over ten times smaller than at the
+# start, and after 30 epochs the job still predicts ≈ 0 (claim 05.near-cliff). Below the cliff is not safe either: a tenth
+# of λ* still leaves this model far behind no decay at all (claim 05.decay-below-cliff). On centred ratings the cliff would be
 # six times lower, ≈ 0.0017 (claim 05.near-cliff).
 
 # %%
@@ -240,7 +244,7 @@ final_report = mf.diagnose(runs["+ L2 on the batch's rows"])
 final_report
 
 # %% [markdown]
-# Another 0.01–0.02 stars better (claim 05.l2-rows), and still no warnings
+# Another ≈ 0.02 stars better after these 10 epochs (claim 05.l2-rows), and still no warnings
 # (claim 05.report-green). A report with no warnings means no known fault, not the best model: the
 # validation curve measures the model, the report looks for faults.
 
@@ -326,8 +330,11 @@ mf.lessons.progress.summary()
 # ```
 # - [ ] The report has no warnings — and each "info" line is something you expected.
 # - [ ] One change at a time, rerun, read the report again: faults hide each other (notebook 04).
-# - [ ] `Adam(weight_decay=λ)`: compare λ with λ* = 2·σ_max/N of the ratings your model sees.
-# - [ ] Uncentred ratings need bias terms and the global mean.
+# - [ ] `Adam(weight_decay=λ)`: compare λ with λ* = 2·σ_max/N of the ratings your model sees —
+#       λ ≥ λ* sends the tables to 0, and even λ*/10 slowed this model badly
+#       (claim 05.decay-below-cliff).
+# - [ ] Uncentred ratings need the global mean in the model (or centred ratings), with user and
+#       item bias terms (claim 05.biases).
 # - [ ] `AdamW`'s decay scales with lr: at lr 0.001 a short run barely feels it.
 #
 # That is the end of the course. Back to [the start](01_initialization.ipynb), or bring your next model.
