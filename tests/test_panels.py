@@ -433,6 +433,28 @@ async def _until(cond, timeout=20):
         await asyncio.sleep(0.002)
 
 
+
+def _run_in_fresh_thread(scenario):
+    """asyncio.run(scenario()) in a thread of its own: the test process may already run a loop in
+    the main thread (Playwright's sync API, for the browser tests of the same session)."""
+    import asyncio
+    import threading
+
+    out = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(scenario())
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = e
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
 def test_a_burst_of_moves_retrains_once_for_the_last_value():
     import asyncio
 
@@ -445,7 +467,7 @@ def test_a_burst_of_moves_retrains_once_for_the_last_value():
         await _until(lambda: p._job.phase == "done")
         return p, calls, swept
 
-    p, calls, swept = asyncio.run(scenario())
+    p, calls, swept = _run_in_fresh_thread(scenario)
     assert calls == [1, 8] and p.result == 8
     assert swept == [(8, k) for k in range(5)]     # only the last value's sweep ran
     assert p.view.seen.complete and list(p.view.line.get_ydata()) == [80.0, 81.0, 82.0, 83.0, 84.0]
@@ -465,7 +487,7 @@ def test_a_newer_move_supersedes_a_sweep_filling_in_and_the_status_says_how_far(
         texts.append(p.status_text)
         return p, calls, swept, texts
 
-    p, calls, swept, texts = asyncio.run(scenario())
+    p, calls, swept, texts = _run_in_fresh_thread(scenario)
     assert calls == [1, 2, 3]
     assert 1 <= sum(pt[0] == 2 for pt in swept) < 5 and sum(pt[0] == 3 for pt in swept) == 5
     assert "x=2" in texts[0] and re.search(r"sweep: run [1-4]/5", texts[0]), texts[0]
@@ -482,7 +504,7 @@ def test_code_gets_the_current_run_at_once_and_wait_finishes_the_sweep():
         p.wait()
         return p, swept
 
-    p, swept = asyncio.run(scenario())
+    p, swept = _run_in_fresh_thread(scenario)
     assert p._job.phase == "done" and [pt for pt in swept if pt[0] == 4] == [(4, k) for k in range(5)]
     assert "image/png" in p._repr_mimebundle_()    # the saved copy is the finished figure
 
@@ -512,7 +534,7 @@ def test_outside_a_kernel_a_running_loop_does_not_make_work_background():
     async def scenario():
         return _toy([], [])
 
-    p = asyncio.run(scenario())
+    p = _run_in_fresh_thread(scenario)
     assert not p.scheduler.background
 
 
