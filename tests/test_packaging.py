@@ -149,3 +149,10 @@ def test_set_repo_url_pins_the_badges():
     pinned = set_repo_url.pin_badges(text, "acme/mfteach", "v0.2.0")
     assert badge_refs(pinned) == {"v0.2.0"}
     assert pinned.count("v0.2.0") == text.count("/blob/main/") + text.count("/mfteach/main?")
+
+
+def test_notebook_sources_take_the_badge_reference_from_repo_url():
+    for src in sorted((ROOT / "notebooks" / "src").glob("*.py")):
+        text = src.read_text()
+        assert "/blob/{REPO_REF}/" in text and "{REPO_REF}?urlpath" in text, src.name
+        assert "/blob/main/" not in text and "/main?urlpath" not in text, src.name

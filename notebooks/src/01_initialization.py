@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 01 — Initialization: why `torch.randn` embeddings train badly, and what "fixes" it
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/01_initialization.ipynb)
-# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/main?urlpath=lab/tree/notebooks/01_initialization.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/{REPO_REF}/notebooks/01_initialization.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/{REPO_REF}?urlpath=lab/tree/notebooks/01_initialization.ipynb)
 #
 # **The story.** You build a recommender: one `nn.Embedding` for users, one for items, a dot
 # product, `MSELoss`, Adam. The loss goes down. Yet validation error stays worse than *predicting

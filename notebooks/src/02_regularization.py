@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 02 — Regularization: L2, L1, weight decay and the validation U-curve
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/02_regularization.ipynb)
-# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/main?urlpath=lab/tree/notebooks/02_regularization.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/{REPO_REF}/notebooks/02_regularization.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/{REPO_REF}?urlpath=lab/tree/notebooks/02_regularization.ipynb)
 #
 # **The story.** Your embeddings overfit, so you follow the usual advice and add
 # `weight_decay=0.01` to Adam, as the article does. What happens depends on your model: run as

@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 03 — Data skew, optimizers and normalization
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/03_skew_optimizers.ipynb)
-# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/main?urlpath=lab/tree/notebooks/03_skew_optimizers.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/{REPO_REF}/notebooks/03_skew_optimizers.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/{REPO_REF}?urlpath=lab/tree/notebooks/03_skew_optimizers.ipynb)
 #
 # **The story.** Your recommender's RMSE improves every time the catalogue gets more
 # blockbuster-heavy. Meanwhile the long tail — the items a recommender exists for — is served no

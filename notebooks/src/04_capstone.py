@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 04 — Capstone: debug a broken recommender
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/04_capstone.ipynb)
-# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/main?urlpath=lab/tree/notebooks/04_capstone.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{REPO_PATH}/blob/{REPO_REF}/notebooks/04_capstone.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{REPO_PATH}/{REPO_REF}?urlpath=lab/tree/notebooks/04_capstone.ipynb)
 #
 # **The story.** A colleague hands over the team's recommender job. "It trains, the loss goes
 # down, we report the validation RMSE every week." Users say the recommendations are useless.
