@@ -241,5 +241,5 @@ def _invisible(seed):
     split = reader_data(seed)
     a, _ = run_step("+ biases", split, seed=seed, watch=False, epochs=2)
     b, _ = run_step("+ biases", split, seed=seed, watch=True, epochs=2)
-    diff = max(float((p - q).abs().max()) for p, q in zip(a.parameters(), b.parameters()))
+    diff = max(float((p - q).detach().abs().max()) for p, q in zip(a.parameters(), b.parameters()))
     return {"max |ΔW|": diff}, diff == 0.0
