@@ -117,6 +117,52 @@ class History:
         """The learned (P, Q) tables of the last finite epoch, as numpy arrays."""
         return self.tables[max(self.tables)]
 
+    # -- as plain tensors, for a file loaded with torch.load(weights_only=True) -----------------
+    def to_state(self) -> dict:
+        """Everything but the config, as tensors, numbers and strings (no pickled objects).
+        Only for runs without a custom optimizer (the model is rebuilt from the config)."""
+        t = torch.from_numpy
+        nz = self.normalizer
+        return {
+            "curves": {k: torch.tensor(getattr(self, k), dtype=torch.float64)
+                       for k in ("train_rmse", "val_rmse", "seconds", "grad_norm")},
+            "user_norms": [t(n) for n in self.user_norms],
+            "item_norms": [t(n) for n in self.item_norms],
+            "tables": {int(e): (t(P), t(Q)) for e, (P, Q) in self.tables.items()},
+            "diverged": None if self.diverged is None else
+            (self.diverged.epoch, self.diverged.step, self.diverged.reason),
+            "steps": self.steps, "global_init": self.global_init, "n_val": self.n_val,
+            "last_sane_epoch": self.last_sane_epoch,
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "model_shape": tuple(self.model.user_factors.weight.shape[:1]) +
+            tuple(self.model.item_factors.weight.shape),
+            "normalizer": (nz.kind, nz.mean, nz.std,
+                           None if nz.user_means is None else t(nz.user_means)),
+            "counts": (t(self.train_user_counts), t(self.train_item_counts)),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, config: "TrainConfig") -> "History":
+        """The History ``to_state`` described, its model rebuilt from ``config``."""
+        n_users, n_items, dim = state["model_shape"]
+        model = MF(n_users, n_items, dim, user_bias=config.user_bias, item_bias=config.item_bias,
+                   global_bias=config.global_bias, sparse=config.uses_sparse, init=config.init)
+        model.load_state_dict(state["model"])
+        kind, mean, std, user_means = state["normalizer"]
+        norm = Normalizer(kind, mean, std, None if user_means is None else user_means.numpy())
+        d = state["diverged"]
+        users, items = state["counts"]
+        h = cls(config, model=model, normalizer=norm, train_user_counts=users.numpy(),
+                train_item_counts=items.numpy(), n_val=state["n_val"],
+                diverged=None if d is None else Divergence(*d), steps=state["steps"],
+                global_init=state["global_init"], last_sane_epoch=state["last_sane_epoch"],
+                user_norms=[n.numpy() for n in state["user_norms"]],
+                item_norms=[n.numpy() for n in state["item_norms"]],
+                tables={e: (P.numpy(), Q.numpy()) for e, (P, Q) in state["tables"].items()})
+        for k, v in state["curves"].items():
+            setattr(h, k, v.tolist())
+        return h
+
     def __repr__(self):
         if not self.train_rmse:
             return "History(empty)"

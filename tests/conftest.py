@@ -36,3 +36,8 @@ def rng_guard():
 def _progress_file(tmp_path, monkeypatch):
     """Exercise checks record the learner's progress: in tests, into a temporary file."""
     monkeypatch.setenv("MFTEACH_PROGRESS", str(tmp_path / "progress.json"))
+
+# Runs kept on disk (mfteach.runcache) would let one test see another's results, and a claim
+# pass on numbers it did not compute: every test and the kernels it starts train afresh, except
+# tests/test_runcache.py, which points the cache at a temporary folder.
+os.environ["MFTEACH_RUN_CACHE"] = "off"

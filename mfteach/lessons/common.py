@@ -13,6 +13,7 @@ from ..data import Split, synthetic
 from ..splits import random_split
 from ..metrics import baseline_rmse
 from ..training import train
+from .. import runcache
 
 __all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
            "prefetch"]
@@ -56,9 +57,10 @@ def grid(fig, rows=2, cols=2):
 
 # -- trained once, shared ------------------------------------------------------------------------
 # Same data + same config = same numbers (every run is seeded by its config), so a notebook that
-# asks for the same run in two cells, or in a cell and a panel, trains it once. Keyed on the data
-# object (held here, so its id cannot be reused) and the frozen config; the oldest go first, so
-# that at most _RUNS_MAX runs and about _RUNS_BYTES of their tables are kept.
+# asks for the same run in two cells, or in a cell and a panel, trains it once; and across kernels
+# (a second Run All, a class on one server) the run kept on disk by mfteach.runcache is read
+# back. In memory: keyed on the data object (held here, so its id cannot be reused) and the frozen
+# config; the oldest go first, so that at most _RUNS_MAX runs and about _RUNS_BYTES are kept.
 _RUNS: OrderedDict = OrderedDict()
 _RUNS_MAX = 64
 _RUNS_BYTES = 512 * 2 ** 20
@@ -86,7 +88,16 @@ def trained(data, config=None, **overrides):
         pending = _PENDING.get(key)
     if pending is not None:  # started ahead by prefetch: wait for it rather than train it twice
         return pending.result()
-    return _remember(key, data, train(data, cfg))
+    return _remember(key, data, _load_or_train(data, cfg))
+
+
+def _load_or_train(data, cfg):
+    """The run kept on disk by an earlier kernel (mfteach.runcache), else trained and kept."""
+    h = runcache.load(data, cfg)
+    if h is None:
+        h = train(data, cfg)
+        runcache.save(data, cfg, h)
+    return h
 
 
 def _size(data, cfg) -> int:
@@ -143,7 +154,7 @@ def prefetch(data, configs) -> int:
 
 def _run_ahead(key, data, cfg):
     try:
-        return _remember(key, data, train(data, cfg))
+        return _remember(key, data, _load_or_train(data, cfg))
     finally:
         with _RUNS_LOCK:
             _PENDING.pop(key, None)

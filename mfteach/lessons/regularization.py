@@ -8,10 +8,10 @@ import numpy as np
 
 from ..metrics import norm_popularity_spearman
 from ..preprocessing import BUCKETS, popularity_buckets
-from ..training import TrainConfig, train
+from ..training import TrainConfig
 from ..ui import Choice, Panel, Slider, Sweep, Toggle, panel_factory, plots
 from ..ui.progress import progress_bar
-from .common import Run, grid, notebook_data
+from .common import Run, grid, notebook_data, train_many, trained
 from .exercises import Exercise
 
 __all__ = ["REGULARIZERS", "reg_config", "reg_sweep", "u_point", "sweep_strengths", "reg_panel", "critical_weight_decay",
@@ -64,7 +64,7 @@ def u_point(reg, skewed, epochs, lam) -> tuple:
     """One point of a U-curve: (final val RMSE, final train RMSE) of one regularizer at strength
     λ (NaN, NaN when training diverged; cached). Seeded from its settings alone, so the same
     point gives the same numbers whichever sweep asked for it and in whatever order."""
-    h = train(_data(skewed), reg_config(reg, float(lam), int(epochs)))
+    h = trained(_data(skewed), reg_config(reg, float(lam), int(epochs)))
     return (h.val_rmse[-1], h.train_rmse[-1]) if h.ok else (np.nan, np.nan)
 
 
@@ -170,7 +170,7 @@ def reg_panel(*, reg="l2_batch", reg_strength=0.05, skewed=True, epochs=15,
 
     def compute(v):
         split = _data(v["skewed"])
-        h = train(split, reg_config(v["reg"], v["reg_strength"], int(v["epochs"])))
+        h = trained(split, reg_config(v["reg"], v["reg_strength"], int(v["epochs"])))
         return Run.of(h, split, reg_strength=v["reg_strength"],
                       label=REGULARIZERS[v["reg"]].label, values=dict(v))
 
@@ -231,8 +231,8 @@ def norm_popularity_by_regularizer(split, strengths=None, epochs=15) -> dict:
     """Spearman ρ(item norm, training count) after training with each regularizer."""
     strengths = strengths or {k: r.best for k, r in REGULARIZERS.items()}
     out = {}
-    for reg, lam in strengths.items():
-        h = train(split, reg_config(reg, lam, epochs))
+    runs = train_many(split, [reg_config(reg, lam, epochs) for reg, lam in strengths.items()])
+    for reg, h in zip(strengths, runs):
         c = h.train_item_counts
         norms = np.linalg.norm(h.factors()[1], axis=1)
         out[reg] = norm_popularity_spearman(norms[c > 0], c[c > 0])
@@ -290,7 +290,7 @@ def best_strength_exercise(reg="l2_batch", tol=0.01) -> Exercise:
             return False, f"λ = {lam:.3g} < 0 rewards large weights: λ must be > 0"
         xs, val, _ = reg_sweep(reg, True, 15, progress=False)
         best = float(np.nanmin(val))
-        h = train(notebook_data(), reg_config(reg, lam, 15))
+        h = trained(notebook_data(), reg_config(reg, lam, 15))
         got = h.val_rmse[-1] if h.ok else float("inf")
         if got <= best + tol:
             return True, f"λ = {lam:.3g} gives val RMSE {got:.3f} (sweep's best {best:.3f})"
@@ -324,7 +324,7 @@ def first_zeroed_exercise() -> Exercise:
         if answer not in BUCKETS:
             return False, f"answer one of {BUCKETS} (the popularity buckets of notebook 02)"
         if not measured:
-            h = train(notebook_data(cold_items=0.05), reg_config("adam_weight_decay", 1e-4, 5))
+            h = trained(notebook_data(cold_items=0.05), reg_config("adam_weight_decay", 1e-4, 5))
             measured.update(bucket_norm_ratios(h))
         ratios = measured
         first = min(ratios, key=ratios.get)

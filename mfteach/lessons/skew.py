@@ -13,7 +13,7 @@ from ..preprocessing import popularity_buckets
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, PanelMessage, Slider, panel_factory, plots
 from ..ui.progress import progress_bar
-from .common import Run, grid, notebook_data
+from .common import Run, grid, notebook_data, trained
 from .exercises import Exercise
 
 __all__ = ["OPTIMIZER_SETUPS", "NORMALIZATIONS", "skew_config", "skew_panel", "skew_sweep",
@@ -123,7 +123,7 @@ def skew_panel(*, item_zipf=1.2, noise=0.5, optimizer="adam", lr=0.01,
     def compute(v):
         split = notebook_data(item_zipf=round(float(v["item_zipf"]), 3),
                               noise=round(float(v["noise"]), 3))
-        h = train(split, skew_config(v["optimizer"], v["lr"], v["normalization"]))
+        h = trained(split, skew_config(v["optimizer"], v["lr"], v["normalization"]))
         if h.diverged and len(h.epochs) <= 1:
             raise PanelMessage(f"{h.diverged}. Nothing to show: try a smaller learning rate.")
         counts = h.train_item_counts
@@ -151,7 +151,7 @@ def skew_sweep(zipfs=(0.0, 0.5, 1.0, 1.2, 1.5), optimizer="adam", seed=0) -> lis
     rows = []
     for z in zipfs:
         s = notebook_data(item_zipf=z, seed=seed)
-        h = train(s, skew_config(optimizer, seed=seed))
+        h = trained(s, skew_config(optimizer, seed=seed))
         c = h.train_item_counts
         b = history_bucket_rmse(h, s.val)
         r2 = recovery_r2(h.factors()[1], s.truth.item_factors, popularity_buckets(c))
@@ -181,7 +181,7 @@ def optimizer_lr_sweep(split, grid=None, progress="auto", **config) -> dict:
             t = time.perf_counter()
             vals = []
             for lr in lrs:
-                h = train(split, skew_config(opt, lr, **config))
+                h = trained(split, skew_config(opt, lr, **config))
                 vals.append(h.val_rmse[-1] if h.ok else np.nan)
                 bar.update(1)
             out[opt] = (list(lrs), vals)
@@ -309,13 +309,13 @@ def skewed_catalogue_exercise(tol=0.02) -> Exercise:
         if not np.isfinite(lr) or not lr > 0:
             return False, "the learning rate must be a finite number > 0"
         s = notebook_data(item_zipf=1.5)
-        h = train(s, skew_config(opt, lr))
+        h = trained(s, skew_config(opt, lr))
         good = OPTIMIZER_SETUPS[opt].lr
         if not h.ok:
             return False, (f"{opt} at lr {lr:g}: {h.diverged} — past its cliff; its sweep's best "
                            f"is near {good:g}")
         if not ref:
-            ref["adam"] = train(s, skew_config("adam")).val_rmse[-1]  # Adam at its tuned lr
+            ref["adam"] = trained(s, skew_config("adam")).val_rmse[-1]  # Adam at its tuned lr
         got = h.val_rmse[-1]
         if got <= ref["adam"] + tol:
             return True, (f"{opt} at lr {lr:g}: val {got:.3f} (tuned Adam: {ref['adam']:.3f}). "

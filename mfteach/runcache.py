@@ -1,0 +1,176 @@
+"""Finished training runs kept on disk, so a run is trained once per machine, not once per kernel.
+
+A notebook run twice, the same run asked for by two notebooks, thirty students' kernels on one
+classroom server: each finds the History the first one trained. A run is the same numbers
+whatever trained it (every run is seeded by its config), so a kept run is exactly what training
+again would return (tests/test_runcache.py checks every field). The key covers everything the
+numbers depend on: the training data and validation data (their bytes), the config, this package's
+source code, and the torch and numpy versions and the machine type; change any of it and the run
+is trained again.
+
+Where: ``$MFTEACH_RUN_CACHE`` if set (``off`` turns the cache off: the tests do), else
+``runs/`` in the data cache folder (``$MFTEACH_DATA`` or ~/.cache/mfteach). Files are written to a
+temporary name and renamed (never half-written), read with ``torch.load(weights_only=True)`` (no
+pickled code), and the least recently used go first past ``MAX_BYTES``. A file that cannot be read
+is a miss (it is removed and the run trained again); a folder that cannot be written is skipped
+with one warning.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .data import Ratings, Split
+from .history import History
+
+__all__ = ["ENV", "MAX_BYTES", "folder", "key", "load", "save", "clear", "size"]
+
+ENV = "MFTEACH_RUN_CACHE"
+MAX_BYTES = 1024 * 2 ** 20       # ~1,000 runs of the notebooks' size
+_OFF = ("0", "off", "false", "no", "none")
+_CODE: list = []                 # the package's source digest, computed once per process
+_LOCK = threading.Lock()
+_WARNED: list = []
+
+
+def folder() -> Path | None:
+    """The cache folder, or None when the cache is off."""
+    env = os.environ.get(ENV, "").strip()
+    if env.lower() in _OFF and env:
+        return None
+    if env:
+        return Path(env).expanduser()
+    from .datasets import cache_dir
+
+    return cache_dir() / "runs"
+
+
+def _code_digest() -> str:
+    """sha256 of every .py file of the package: any change to the code is a new key."""
+    if not _CODE:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent
+        for p in sorted(root.rglob("*.py")):
+            h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+        _CODE.append(h.hexdigest())
+    return _CODE[0]
+
+
+def _ratings_digest(h, r: Ratings):
+    h.update(f"{r.n_users},{r.n_items},{len(r)};".encode())
+    for a in (r.users, r.items, r.ratings):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape};".encode())
+        h.update(a.tobytes())
+
+
+def key(data: Split, config: TrainConfig) -> str:
+    """The file name a run of ``config`` on ``data`` is kept under (hex sha256)."""
+    h = hashlib.sha256()
+    h.update(f"{_code_digest()};torch {torch.__version__};numpy {np.__version__};"
+             f"{platform.machine()};{config!r};".encode())
+    for r in (data.train, data.val):  # the test set plays no part in training
+        _ratings_digest(h, r)
+    return h.hexdigest()
+
+
+def _usable(data, config) -> bool:
+    # Only CPU runs on a Split: a GPU's numbers may differ in the last bits from the CPU's.
+    return (isinstance(data, Split) and isinstance(config, TrainConfig)
+            and torch.device(config.device).type == "cpu")
+
+
+def load(data, config) -> History | None:
+    """The kept History of this run, or None (cache off, not kept yet, unreadable)."""
+    where = folder()
+    if where is None or not _usable(data, config):
+        return None
+    path = where / f"{key(data, config)}.pt"
+    try:
+        state = torch.load(path, weights_only=True)
+        h = History.from_state(state, config)
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - a damaged or foreign file is a miss, not a failure
+        path.unlink(missing_ok=True)
+        return None
+    try:
+        os.utime(path)  # recently used: kept longest
+    except OSError:
+        pass
+    return h
+
+
+def save(data, config, history: History) -> bool:
+    """Keep ``history``; True if it was written. Never raises for a folder that cannot be
+    written (one warning, then the cache is skipped)."""
+    where = folder()
+    if where is None or not _usable(data, config) or history.model is None:
+        return False
+    path = where / f"{key(data, config)}.pt"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        torch.save(history.to_state(), tmp)
+        os.replace(tmp, path)  # atomic: a reader sees the old file, the new one, or none
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # the folder itself is not there
+            pass
+        if not _WARNED:
+            _WARNED.append(True)
+            warnings.warn(f"mfteach: runs are not kept on disk ({e}); set {ENV}=off to silence "
+                          f"this, or to a folder that can be written", RuntimeWarning, stacklevel=2)
+        return False
+    _prune(where)
+    return True
+
+
+def _files(where: Path):
+    out = []
+    for p in where.glob("*.pt"):
+        try:
+            st = p.stat()
+        except OSError:  # removed meanwhile by another process
+            continue
+        out.append((st.st_mtime, st.st_size, p))
+    return out
+
+
+def size() -> int:
+    """Bytes the cache holds now (0 when it is off)."""
+    where = folder()
+    return sum(s for _, s, _ in _files(where)) if where is not None and where.is_dir() else 0
+
+
+def _prune(where: Path, limit: int | None = None):
+    limit = MAX_BYTES if limit is None else limit
+    with _LOCK:
+        files = sorted(_files(where))  # oldest use first
+        total = sum(s for _, s, _ in files)
+        for _, s, p in files:
+            if total <= limit:
+                break
+            p.unlink(missing_ok=True)
+            total -= s
+
+
+def clear() -> int:
+    """Remove every kept run; returns how many files were removed."""
+    where = folder()
+    if where is None or not where.is_dir():
+        return 0
+    n = 0
+    for p in where.glob("*.pt"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n

@@ -1,0 +1,139 @@
+"""Runs kept on disk are exactly the runs trained again, and the cache fails safe."""
+import numpy as np
+import pytest
+import torch
+
+import mfteach as mf
+from mfteach import runcache
+from mfteach.lessons import common
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(runcache.ENV, str(tmp_path / "runs"))
+    common._RUNS.clear()
+    yield tmp_path / "runs"
+    common._RUNS.clear()
+
+
+def same(a: mf.History, b: mf.History):
+    for k in ("train_rmse", "val_rmse", "seconds", "grad_norm", "steps", "global_init", "n_val",
+              "last_sane_epoch", "diverged"):
+        assert np.array_equal(np.asarray(getattr(a, k), float), np.asarray(getattr(b, k), float),
+                              equal_nan=True) if k not in ("diverged",) else getattr(a, k) == getattr(b, k), k
+    for k in ("user_norms", "item_norms"):
+        assert len(getattr(a, k)) == len(getattr(b, k))
+        for x, y in zip(getattr(a, k), getattr(b, k)):
+            assert x.dtype == y.dtype and np.array_equal(x, y), k
+    assert a.tables.keys() == b.tables.keys()
+    for e in a.tables:
+        for x, y in zip(a.tables[e], b.tables[e]):
+            assert np.array_equal(x, y)
+    for (ka, va), (kb, vb) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
+        assert ka == kb and torch.equal(va, vb)
+    assert np.array_equal(a.train_item_counts, b.train_item_counts)
+    assert np.array_equal(a.train_user_counts, b.train_user_counts)
+    assert (a.normalizer.kind, a.normalizer.mean, a.normalizer.std) == \
+        (b.normalizer.kind, b.normalizer.mean, b.normalizer.std)
+    users, items = np.arange(20) % 200, np.arange(20) * 7 % 300
+    assert np.array_equal(a.predict(users, items), b.predict(users, items))
+    assert np.array_equal(a.initial_predictions(users, items), b.initial_predictions(users, items))
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(epochs=3),
+    dict(epochs=3, normalize="user", snapshot_epochs=(1,), reg="l2_batch", reg_strength=0.05),
+    dict(epochs=2, optimizer="sparse_adam", user_bias=False),
+    dict(epochs=2, normalize="zscore", global_bias=False, item_bias=False),
+    dict(epochs=5, optimizer="sgd", lr=500.0),   # diverges: the reset model and reason are kept
+])
+def test_a_kept_run_is_the_run_trained_again(cache, small, overrides):
+    fresh = mf.train(small, **overrides)
+    cfg = mf.TrainConfig(**overrides)
+    assert runcache.load(small, cfg) is None
+    assert runcache.save(small, cfg, fresh)
+    back = runcache.load(small, cfg)
+    assert back is not None and back is not fresh
+    same(fresh, back)
+    if overrides.get("lr") == 500.0:
+        assert back.diverged is not None and back.last_sane_epoch is not None
+
+
+def test_trained_reads_another_kernels_run(cache, small):
+    cfg = mf.TrainConfig(epochs=2)
+    h1 = common.trained(small, cfg)
+    assert len(list(cache.glob("*.pt"))) == 1
+    common._RUNS.clear()  # a new kernel: nothing in memory
+    h2 = common.trained(small, cfg)
+    assert h2 is not h1
+    same(h1, h2)
+
+
+def test_the_key_follows_data_config_and_code(cache, small, monkeypatch):
+    cfg = mf.TrainConfig(epochs=2)
+    k = runcache.key(small, cfg)
+    assert k == runcache.key(small, mf.TrainConfig(epochs=2))
+    assert k != runcache.key(small, cfg.replace(seed=1))
+    r = small.train
+    changed = mf.Ratings(r.users, r.items, r.ratings + np.where(np.arange(len(r)) == 5, 0.5, 0),
+                         n_users=r.n_users, n_items=r.n_items)
+    assert k != runcache.key(mf.Split(changed, small.val, small.test), cfg)
+    monkeypatch.setattr(runcache, "_CODE", ["another version of the code"])
+    assert k != runcache.key(small, cfg)
+
+
+def test_off_and_cpu_only(small, monkeypatch, tmp_path):
+    monkeypatch.setenv(runcache.ENV, "off")
+    assert runcache.folder() is None
+    h = mf.train(small, epochs=1)
+    assert not runcache.save(small, mf.TrainConfig(epochs=1), h)
+    monkeypatch.setenv(runcache.ENV, str(tmp_path))
+    assert not runcache.save(small, mf.TrainConfig(epochs=1, device="cuda"), h)  # never kept
+    assert runcache.load(small.train, mf.TrainConfig(epochs=1)) is None         # Ratings: not kept
+
+
+def test_a_damaged_file_is_a_miss_and_goes(cache, small):
+    cfg = mf.TrainConfig(epochs=1)
+    runcache.save(small, cfg, mf.train(small, cfg))
+    (path,) = cache.glob("*.pt")
+    path.write_bytes(path.read_bytes()[:200])
+    assert runcache.load(small, cfg) is None and not path.exists()
+    path.write_bytes(b"not a torch file")
+    assert runcache.load(small, cfg) is None and not path.exists()
+
+
+def test_a_pickled_object_is_refused(cache, small):
+    """weights_only: a file holding a pickled object is not executed, only refused (a miss)."""
+    cfg = mf.TrainConfig(epochs=1)
+    runcache.save(small, cfg, mf.train(small, cfg))
+    (path,) = cache.glob("*.pt")
+    torch.save({"x": mf.TrainConfig()}, path)  # a class instance: not allowed by weights_only
+    assert runcache.load(small, cfg) is None
+
+
+def test_unwritable_folder_warns_once_and_trains(small, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the folder should be")
+    monkeypatch.setenv(runcache.ENV, str(blocker / "runs"))
+    monkeypatch.setattr(runcache, "_WARNED", [])
+    cfg = mf.TrainConfig(epochs=1)
+    with pytest.warns(RuntimeWarning, match="not kept on disk"):
+        assert not runcache.save(small, cfg, mf.train(small, cfg))
+    assert not list(tmp_path.glob("**/*.tmp"))
+
+
+def test_least_recently_used_go_first(cache, small, monkeypatch):
+    import os
+
+    paths = []
+    for seed in range(3):
+        cfg = mf.TrainConfig(epochs=1, seed=seed)
+        runcache.save(small, cfg, mf.train(small, cfg))
+        paths.append(cache / f"{runcache.key(small, cfg)}.pt")
+    for i, p in enumerate(paths):
+        os.utime(p, (1000 + i, 1000 + i))
+    os.utime(paths[0], (5000, 5000))  # the first one was used last
+    one = paths[0].stat().st_size
+    runcache._prune(cache, limit=2 * one + 10)
+    assert paths[0].exists() and paths[2].exists() and not paths[1].exists()
+    assert runcache.clear() == 2 and runcache.size() == 0
