@@ -5,6 +5,7 @@
     mfteach notebooks DEST         copy the notebooks out of the installed package
     mfteach lab [DEST]             open the notebooks in JupyterLab
     mfteach voila NN [--projector] serve one notebook as an app (code hidden, panels live)
+    mfteach warm [NN …]            run notebooks once, headless, so their runs are kept on disk
     mfteach claims [NN …]          rerun the course's claims and print the table
     mfteach check-model CKPT CSV   diagnose a saved state_dict against its training ratings
 
@@ -129,16 +130,82 @@ def lab(args) -> int:
     return subprocess.call([sys.executable, "-m", "jupyter", "lab", str(folder)])
 
 
-def voila(args) -> int:
-    folder = notebooks_source()
-    match = sorted(folder.glob(f"{args.notebook}*.ipynb"))
+def _one_notebook(folder: Path, pick: str) -> Path | None:
+    match = sorted(folder.glob(f"{pick}*.ipynb"))
     if len(match) != 1:
         names = ", ".join(p.stem for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")))
-        print(f"mfteach: no single notebook {args.notebook!r}; notebooks: {names}", file=sys.stderr)
+        print(f"mfteach: no single notebook {pick!r}; notebooks: {names}", file=sys.stderr)
+        return None
+    return match[0]
+
+
+def voila(args) -> int:
+    nb = _one_notebook(notebooks_source(), args.notebook)
+    if nb is None:
+        return 1
+    if not args.no_warm and _warm([nb]) != 0:
         return 1
     env = {**os.environ, **({"MFTEACH_PROJECTOR": "1"} if args.projector else {})}
-    return subprocess.call([sys.executable, "-m", "voila", *voila_args(args.pool), str(match[0])],
+    return subprocess.call([sys.executable, "-m", "voila", *voila_args(args.pool), str(nb)],
                            env=env)
+
+
+def warm(args) -> int:
+    """Run notebooks once, headless, so that every run they train is kept on disk
+    (mfteach.runcache): later kernels (Run All, Voilà's, a whole class's) read them back."""
+    folder = notebooks_source()
+    nbs = []
+    for pick in args.notebooks or [""]:
+        found = sorted(folder.glob(f"{pick}*.ipynb")) if pick else \
+            sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+        if not found:
+            _one_notebook(folder, pick)  # says which notebooks there are
+            return 1
+        nbs += [p for p in found if p not in nbs]
+    return _warm(nbs)
+
+
+def _warm(nbs) -> int:
+    import tempfile
+
+    from . import runcache
+
+    where = runcache.folder()
+    if where is None:
+        print(f"mfteach: the run cache is off (${runcache.ENV}={os.environ.get(runcache.ENV)}); "
+              f"nothing to warm", file=sys.stderr)
+        return 1
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+    except ImportError:
+        print("mfteach: warming needs nbclient (pip install 'mfteach[notebooks]')", file=sys.stderr)
+        return 1
+    saved = os.environ.get("MFTEACH_PROGRESS")
+    with tempfile.TemporaryDirectory() as tmp:
+        # the exercises' checks in this headless run must not count as the teacher's tries
+        os.environ["MFTEACH_PROGRESS"] = str(Path(tmp) / "progress.json")
+        try:
+            for nb_path in nbs:
+                print(f"warming {nb_path.stem}: running it once, headless …", flush=True)
+                t = time.perf_counter()
+                nb = nbformat.read(nb_path, as_version=4)
+                try:
+                    NotebookClient(nb, timeout=600, kernel_name="python3",
+                                   resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+                except CellExecutionError as e:
+                    print(f"mfteach: {nb_path.name} stopped with an error; its last lines:\n"
+                          f"{str(e)[-1500:]}", file=sys.stderr)
+                    return 1
+                print(f"  ran in {time.perf_counter() - t:.1f} s; runs kept in {where} "
+                      f"({runcache.size() / 2 ** 20:.0f} MB)", flush=True)
+        finally:
+            if saved is None:
+                os.environ.pop("MFTEACH_PROGRESS", None)
+            else:
+                os.environ["MFTEACH_PROGRESS"] = saved
+    return 0
 
 
 def voila_args(pool=1) -> list:
@@ -263,7 +330,13 @@ def main(argv=None) -> int:
     p.add_argument("--projector", action="store_true", help="projector-sized panels")
     p.add_argument("--pool", type=int, default=1,
                    help="kernels kept ready per notebook (each ~0.5–1 GB; 0: none)")
+    p.add_argument("--no-warm", action="store_true",
+                   help="serve at once, without first running the notebook to keep its runs")
     p.set_defaults(fn=voila)
+    p = sub.add_parser("warm", help="run notebooks once (all, or 01 02 …) so their runs are kept "
+                       "on disk: later kernels read them back")
+    p.add_argument("notebooks", nargs="*")
+    p.set_defaults(fn=warm)
     p = sub.add_parser("claims", help="rerun the course's claims (all, or lessons 01 02 …)")
     p.add_argument("lessons", nargs="*")
     p.set_defaults(fn=claims)

@@ -65,3 +65,36 @@ def test_check_model_is_a_subcommand(tmp_path, capsys):
     assert err.startswith("mfteach check-model: no such file") and "Traceback" not in err
     with pytest.raises(SystemExit):
         cli.main(["check-model"])                                # both paths are required
+
+
+def test_warm_keeps_a_notebooks_runs_and_leaves_progress_alone(tmp_path, monkeypatch, capsys):
+    from mfteach import runcache
+
+    monkeypatch.setenv(runcache.ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv("MFTEACH_PROGRESS", str(tmp_path / "mine.json"))
+    assert cli.main(["warm", "04"]) == 0
+    assert list((tmp_path / "runs").glob("*.pt")), "the capstone's runs were not kept"
+    assert not (tmp_path / "mine.json").exists()  # its exercise checks are not the teacher's tries
+    assert "ran in" in capsys.readouterr().out
+
+
+def test_warm_says_plainly_when_it_cannot(monkeypatch, capsys):
+    from mfteach import runcache
+
+    monkeypatch.setenv(runcache.ENV, "off")
+    assert cli.main(["warm", "04"]) == 1
+    assert "run cache is off" in capsys.readouterr().err
+    monkeypatch.setenv(runcache.ENV, "/tmp/never-used-mfteach-runs")
+    assert cli.main(["warm", "99"]) == 1
+    assert "01_initialization" in capsys.readouterr().err
+
+
+def test_voila_warms_first_unless_told_not_to(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli, "_warm", lambda nbs: calls.append([p.name for p in nbs]) or 0)
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: calls.append(cmd[-1]) or 0)
+    assert cli.main(["voila", "02"]) == 0
+    assert calls[0] == ["02_regularization.ipynb"] and calls[1].endswith("02_regularization.ipynb")
+    calls.clear()
+    assert cli.main(["voila", "02", "--no-warm"]) == 0
+    assert len(calls) == 1 and calls[0].endswith("02_regularization.ipynb")

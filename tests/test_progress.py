@@ -24,7 +24,7 @@ def test_progress_survives_a_restart(tmp_path):
            "other.check(2.0); other.answer('Adam: it degrades gracefully past its best lr')\n", env)
     text = kernel("from mfteach.lessons import progress; print(progress.summary())", env)
     assert "1 of 2 exercises passed" in text
-    assert "✅ first RMSE (2 tries)" in text and "⬜ two groups (1 tries)" in text
+    assert "✅ first RMSE (2 tries)" in text and "⬜ two groups (1 try)" in text
     assert "Adam: it degrades gracefully" in text
     only_03 = kernel("from mfteach.lessons import progress; print(progress.summary('03'))", env)
     assert "0 of 1" in only_03

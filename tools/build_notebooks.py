@@ -14,6 +14,7 @@ rebuild, or run tools/set_repo_url.py).
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,9 +72,27 @@ def build(src: Path, execute=True) -> float:
     out = ROOT / "notebooks" / (src.stem + ".ipynb")
     t = time.perf_counter()
     if execute:
-        client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                                resources={"metadata": {"path": str(out.parent)}})
-        client.execute()
+        # A learner's first run: no exercise tried yet (the developer's own progress file is put
+        # aside and back), and every run trained here (no runs kept by earlier builds).
+        progress = out.parent / "mfteach_progress.json"
+        kept = progress.read_bytes() if progress.exists() else None
+        progress.unlink(missing_ok=True)
+        env = {k: os.environ.get(k) for k in ("MFTEACH_PROGRESS", "MFTEACH_RUN_CACHE")}
+        os.environ.pop("MFTEACH_PROGRESS", None)
+        os.environ["MFTEACH_RUN_CACHE"] = "off"
+        try:
+            client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                                    resources={"metadata": {"path": str(out.parent)}})
+            client.execute()
+        finally:
+            for k, v in env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            progress.unlink(missing_ok=True)
+            if kept is not None:
+                progress.write_bytes(kept)
     secs = time.perf_counter() - t
     for cell in nb.cells:  # execution times/dates would make every rebuild a diff
         cell.get("metadata", {}).pop("execution", None)

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..data import Ratings, Split, synthetic
 from ..splits import random_split
-from ..training import train
+from ..config import TrainConfig
+from .common import trained
 
 __all__ = ["EXAMPLE_1", "EXAMPLE_2", "EXAMPLE_3", "EXAMPLES", "run_example", "article_data",
            "article_glue", "BatchLoader", "fill_missing_demo"]
@@ -180,8 +181,8 @@ def fill_missing_demo(split, epochs=2):
     dense = Ratings(uu, ii, values.ravel(), n_users=tr.n_users, n_items=tr.n_items,
                     name="zero-filled table")
     # normalize="zscore" is StandardScaler on the rating column (of the filled table)
-    h = train(Split(dense, split.val, split.test), epochs=epochs, batch_size=65_536,
-              normalize="zscore", lr=0.02)
+    h = trained(Split(dense, split.val, split.test),  # kept: later kernels read it back
+                TrainConfig(epochs=epochs, batch_size=65_536, normalize="zscore", lr=0.02))
     return {"missing share": missing, "mean of the filled table": float(filled.to_numpy().mean()),
             "mean of the real ratings": float(tr.ratings.mean()), "val RMSE": h.val_rmse[-1],
             "train cells": len(dense)}

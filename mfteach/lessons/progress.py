@@ -22,6 +22,16 @@ def path() -> Path:
     return Path(os.environ.get(ENV) or Path.cwd() / "mfteach_progress.json")
 
 
+def _shown() -> str:
+    """The progress file as a learner should read it: relative to the notebook's folder when it
+    lies there (no machine-specific absolute path in a notebook's output)."""
+    p = path()
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
 def load() -> dict:
     """{exercise id: {"name", "passed", "tries", "last", "answer"}} ({} when there is no file)."""
     try:
@@ -89,11 +99,12 @@ class Summary:
 
     def __str__(self):
         if not self.rows:
-            return (f"No exercise checked yet (progress file: {path()})"
+            return (f"No exercise checked yet (progress file: {_shown()})"
                     + (f"\n⚠ {_problem}" if _problem else ""))
-        lines = [f"{self.passed} of {len(self.rows)} exercises passed (saved in {path()})"]
+        lines = [f"{self.passed} of {len(self.rows)} exercises passed (saved in {_shown()})"]
         for k, v in self.rows.items():
-            lines.append(f"{'✅' if v['passed'] else '⬜'} {v['name']} ({v['tries']} tries)"
+            tries = f"{v['tries']} {'try' if v['tries'] == 1 else 'tries'}"
+            lines.append(f"{'✅' if v['passed'] else '⬜'} {v['name']} ({tries})"
                          + (f"\n     your answer: {v['answer']}" if v["answer"] else ""))
         if _problem:
             lines.append(f"⚠ {_problem}")
@@ -103,14 +114,14 @@ class Summary:
 
     def _repr_html_(self):
         if not self.rows:
-            return f"<p>No exercise checked yet (progress file: {html.escape(str(path()))}).</p>"
+            return f"<p>No exercise checked yet (progress file: {html.escape(_shown())}).</p>"
         rows = "".join(
             f"<tr><td>{'✅' if v['passed'] else '⬜'}</td><td>{html.escape(v['name'])}</td>"
             f"<td>{v['tries']}</td><td>{html.escape(v['answer']) or '<i>—</i>'}</td></tr>"
             for v in self.rows.values())
         warn = f"<p style='color:#D55E00'>⚠ {html.escape(_problem)}</p>" if _problem else ""
         return (f"<p><b>{self.passed} of {len(self.rows)} exercises passed</b> (saved in "
-                f"<code>{html.escape(str(path()))}</code>)</p><table><tr><th></th><th>exercise"
+                f"<code>{html.escape(_shown())}</code>)</p><table><tr><th></th><th>exercise"
                 f"</th><th>tries</th><th>your written answer</th></tr>{rows}</table>{warn}")
 
 
