@@ -61,6 +61,36 @@ def test_run_step_is_reproducible_and_restores_global_state(small_split):
     assert other.val_rmse != runs[0]
 
 
+def test_steps_trained_ahead_are_the_steps_trained_alone(small_split):
+    """prefetch_steps trains in a background thread while the caller trains its own model: the
+    results are those of run_step alone, and the caller's RNG stream is untouched."""
+    steps = ("no coupled decay", "+ L2 on the batch's rows")
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        alone = {s: lesson.run_step(s, small_split, seed=2, epochs=3, dim=8) for s in steps}
+        torch.manual_seed(7)
+        expected = torch.rand(3)
+        torch.manual_seed(7)
+        assert lesson.prefetch_steps(small_split, seed=2, steps=steps, epochs=3, dim=8) == 2
+        assert lesson.prefetch_steps(small_split, seed=2, steps=steps, epochs=3, dim=8) == 0
+        mine = lesson.run_step("+ biases", small_split, seed=3, epochs=3, watch=False, dim=8)
+        assert torch.equal(torch.rand(3), expected)  # building ahead restored the global RNG
+        ahead = {s: lesson.run_step(s, small_split, seed=2, epochs=3, dim=8) for s in steps}
+        assert lesson._AHEAD == {}
+        for s in steps:
+            assert ahead[s][1].val_rmse == alone[s][1].val_rmse
+            for a, b in zip(ahead[s][0].parameters(), alone[s][0].parameters()):
+                assert torch.equal(a, b)
+        assert mine[1].val_rmse == lesson.run_step("+ biases", small_split, seed=3, epochs=3,
+                                                   watch=False, dim=8)[1].val_rmse
+    finally:
+        torch.set_num_threads(old)
+    assert torch.get_num_threads() == old
+    with pytest.raises(ValueError, match="steps must be among"):
+        lesson.prefetch_steps(small_split, steps=("+ dropout",))
+
+
 def test_each_step_changes_one_thing(small_split):
     built = {s: lesson.build(s, small_split, dim=8) for s in lesson.STEPS}
     decay = {s: b[1].param_groups[0]["weight_decay"] for s, b in built.items()}

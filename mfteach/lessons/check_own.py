@@ -17,7 +17,8 @@ from ..splits import random_split
 from ..training import _enter_threads, _flushing_denormals, _leave_threads
 
 __all__ = ["EPOCHS", "BATCH_SIZE", "STEPS", "reader_data", "article_mf", "MFWithBiases",
-           "Batches", "val_rmse", "fit", "build", "run_step", "STEP_CHANGES", "plot_steps"]
+           "Batches", "val_rmse", "fit", "build", "run_step", "prefetch_steps", "STEP_CHANGES",
+           "plot_steps"]
 
 EPOCHS = 10        # a reader's quick experiment; long enough for every fix to show
 BATCH_SIZE = 1024  # the batch size of the course's article glue (notebooks 01-03)
@@ -153,12 +154,25 @@ def run_step(step: str, split: Split, *, seed=0, epochs=EPOCHS, watch=True, dim=
     """Train one step of the path with ``fit`` under its own seed (global RNG state restored);
     returns (model, recorder) — ``mf.watch``'s, or one that keeps only the validation RMSE per
     epoch when ``watch=False``. ``optimizer``: a function params → optimizer replacing the step's
-    (e.g. the AdamW detour)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))  # nn.Embedding and Xavier draw from the global generator
-        model, opt, l2 = build(step, split, dim=dim)
+    (e.g. the AdamW detour). A run started ahead by ``prefetch_steps`` is waited for, not
+    trained again."""
+    if optimizer is None:
+        ahead = _AHEAD.pop((step, id(split), int(seed), int(epochs), bool(watch), int(dim)), None)
+        if ahead is not None:
+            return ahead[1].result()
+    model, opt, l2 = _build(step, split, seed, dim)
     if optimizer is not None:
         opt = optimizer(model.parameters())
+    return _train_built(model, opt, l2, split, seed, epochs, watch)
+
+
+def _build(step, split, seed, dim):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))  # nn.Embedding and Xavier draw from the global generator
+        return build(step, split, dim=dim)
+
+
+def _train_built(model, opt, l2, split, seed, epochs, watch):
     # CPU speed, as mf.train does (both restored afterwards): Adam's moments of rows a batch does
     # not touch decay into denormal floats, which the CPU handles many times slower. Flushing them
     # is a per-thread switch, so torch's worker threads would keep them: train on one thread
@@ -172,6 +186,53 @@ def run_step(step: str, split: Split, *, seed=0, epochs=EPOCHS, watch=True, dim=
         _leave_threads()
         if switched:
             torch.set_flush_denormal(False)
+
+
+_AHEAD: dict = {}  # (step, id(split), seed, epochs, watch, dim) → (split, Future of run_step's result)
+_WORKERS: list = []
+
+
+def _workers():
+    """Two background threads (one per core of a laptop; lower priority than the notebook's own
+    cells on Linux), made on first use."""
+    if not _WORKERS:
+        from concurrent.futures import ThreadPoolExecutor
+        import os
+        import threading
+
+        def lower_priority():
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            except (AttributeError, OSError):
+                pass
+        _WORKERS.append(ThreadPoolExecutor(2, thread_name_prefix="mfteach-steps",
+                                           initializer=lower_priority))
+    return _WORKERS[0]
+
+
+def prefetch_steps(split: Split, *, seed=0, steps=STEPS[1:], epochs=EPOCHS, dim=64) -> int:
+    """Start ``steps`` now, two at a time in background threads, so that the cells which
+    run them later find them done (``run_step`` waits for a run under way instead of training it
+    twice). The same numbers as ``run_step`` alone: the models are built here, in the calling
+    thread, as ``run_step`` builds them (their init draws from torch's global generator, which
+    no other thread may touch meanwhile), and each trains on one thread with its own batch
+    generator. Starts nothing unless torch runs on one thread (the notebook's setup makes it so).
+    Returns how many runs it started."""
+    bad = [s for s in steps if s not in STEPS]
+    if bad:
+        raise ValueError(f"steps must be among {STEPS}, got {bad[0]!r}")
+    if torch.get_num_threads() != 1:
+        return 0
+    started = 0
+    for step in steps:
+        key = (step, id(split), int(seed), int(epochs), True, int(dim))
+        if key in _AHEAD:
+            continue
+        model, opt, l2 = _build(step, split, seed, dim)
+        _AHEAD[key] = (split, _workers().submit(_train_built, model, opt, l2, split, seed,
+                                                epochs, True))
+        started += 1
+    return started
 
 
 def _run(model, opt, l2, split, seed, epochs, watch):
