@@ -1,6 +1,6 @@
 """Panel latency in a real browser: key press → new plot on screen, and → last change (a sweep done).
 
-    python benchmarks/bench_browser.py [--moves 5] [--notebooks 01 02] [--budget 480] [--no-voila]
+    python benchmarks/bench_browser.py [--moves 5] [--notebooks 01 02] [--budget 480] [--no-voila|--no-lab]
 
 JupyterLab (served on 127.0.0.1 with a token, private settings, the project's Playwright set-up in
 tests/browser/) opens a temporary copy of each notebook, runs it all, then moves every control of
@@ -294,6 +294,7 @@ def main(argv=None):
     ap.add_argument("--notebooks", nargs="*", default=["01", "02", "03", "04"])
     ap.add_argument("--budget", type=float, default=480, help="seconds for the lab part")
     ap.add_argument("--no-voila", action="store_true")
+    ap.add_argument("--no-lab", action="store_true", help="only the Voilà part")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "browser.json"))
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -316,13 +317,14 @@ def main(argv=None):
                 "--disable-dev-shm-usage", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"])
             try:
-                srv = start_lab(workdir, tmp / "lab")
-                deadline = time.time() + args.budget
-                for name in names:
-                    print(f"JupyterLab {name}", flush=True)
-                    out["lab"][name] = bench_lab(browser, srv, name, args.moves, deadline)
-                srv.stop()
-                srv = None
+                if not args.no_lab:
+                    srv = start_lab(workdir, tmp / "lab")
+                    deadline = time.time() + args.budget
+                    for name in names:
+                        print(f"JupyterLab {name}", flush=True)
+                        out["lab"][name] = bench_lab(browser, srv, name, args.moves, deadline)
+                    srv.stop()
+                    srv = None
                 if not args.no_voila:
                     for name in names:
                         out["voila"][name] = bench_voila(browser, workdir, tmp, name)
@@ -343,6 +345,10 @@ def main(argv=None):
           f"last change {out['summary']['last_change']}; load before {out['load_before'][0]:.2f}, "
           f"after {out['load_after'][0]:.2f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    if args.no_lab and Path(args.out).exists():  # a Voilà-only run keeps the last lab numbers
+        old = json.loads(Path(args.out).read_text())
+        out = {**old, "voila": {**old.get("voila", {}), **out["voila"]},
+               "voila_when": out["when"], "voila_load": [out["load_before"], out["load_after"]]}
     Path(args.out).write_text(json.dumps(out, indent=1))
     print(f"wrote {args.out}")
 
