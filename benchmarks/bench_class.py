@@ -50,7 +50,8 @@ print(json.dumps({{"build": build, "latency": lat, "peak_mb": peak, "end_mb": rs
 
 
 def run_class(n, moves, think):
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # each student's moves retrain: runs kept on disk (mfteach.runcache) would answer instead
+    env = {**os.environ, "MPLBACKEND": "Agg", "MFTEACH_RUN_CACHE": "off"}
     procs = [subprocess.Popen([sys.executable, "-c", STUDENT.format(root=str(ROOT), seed=k,
                                                                        moves=moves, think=think)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -54,7 +54,8 @@ def main():
     for name in args.panels:
         code = CHILD.format(root=str(ROOT), make=PANELS[name], moves=args.moves)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env={"MPLBACKEND": "Agg", **__import__("os").environ})
+                             env={"MPLBACKEND": "Agg", **__import__("os").environ,
+                                  "MFTEACH_RUN_CACHE": "off"})  # measure real training
         if out.returncode:
             print(f"{name}: failed\n{out.stderr[-2000:]}")
             continue

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 
+# Every move must retrain here: runs kept on disk (mfteach.runcache) would answer instead.
+os.environ.setdefault("MFTEACH_RUN_CACHE", "off")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mfteach.lessons import capstone, initialization, regularization, skew  # noqa: E402
 from mfteach.lessons.common import notebook_data  # noqa: E402
