@@ -4,16 +4,18 @@ A notebook run twice, the same run asked for by two notebooks, thirty students' 
 classroom server: each finds the History the first one trained. A run is the same numbers
 whatever trained it (every run is seeded by its config), so a kept run is exactly what training
 again would return (tests/test_runcache.py checks every field). The key covers everything the
-numbers depend on: the training data and validation data (their bytes), the config, this package's
-source code, and the torch and numpy versions and the machine type; change any of it and the run
-is trained again.
+numbers depend on: the training and validation data (their bytes and rating scale), the config,
+this package's source code (as imported), the torch and numpy versions, the CPU's kernels, torch's
+default dtype (and the thread count for ``threads=None``, scikit-learn's version for "zscore");
+change any of it and the run is trained again.
 
 Where: ``$MFTEACH_RUN_CACHE`` if set (``off`` turns the cache off: the tests do), else
 ``runs/`` in the data cache folder (``$MFTEACH_DATA`` or ~/.cache/mfteach). Files are written to a
 temporary name and renamed (never half-written), read with ``torch.load(weights_only=True)`` (no
 pickled code), and the least recently used go first past ``MAX_BYTES``. A file that cannot be read
-is a miss (it is removed and the run trained again); a folder that cannot be written is skipped
-with one warning.
+is a miss (removed when it may be, and the run trained again); a folder that cannot be written
+(a class's shared, read-only cache; a full disk) is skipped with one warning: its runs are still
+read.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import hashlib
 import os
 import platform
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -35,7 +38,8 @@ __all__ = ["ENV", "MAX_BYTES", "folder", "key", "load", "save", "clear", "size"]
 
 ENV = "MFTEACH_RUN_CACHE"
 MAX_BYTES = 1024 * 2 ** 20       # ~1,000 runs of the notebooks' size
-_OFF = ("0", "off", "false", "no", "none")
+_OFF = ("0", "off", "false", "no", "none", "disabled")
+_ON = ("", "1", "on", "true", "yes", "default")
 _CODE: list = []                 # the package's source digest, computed once per process
 _LOCK = threading.Lock()
 _WARNED: list = []
@@ -44,17 +48,20 @@ _WARNED: list = []
 def folder() -> Path | None:
     """The cache folder, or None when the cache is off."""
     env = os.environ.get(ENV, "").strip()
-    if env.lower() in _OFF and env:
+    if env.lower() in _OFF:
         return None
-    if env:
-        return Path(env).expanduser()
+    if env and env.lower() not in _ON:
+        # a path: ~ and $VARS expanded; a relative one is taken from the current folder
+        return Path(os.path.expandvars(env)).expanduser().absolute()
     from .datasets import cache_dir
 
     return cache_dir() / "runs"
 
 
 def _code_digest() -> str:
-    """sha256 of every .py file of the package: any change to the code is a new key."""
+    """sha256 of every .py file of the package: any change to the code is a new key. Taken when
+    this module is imported (with the code the kernel runs), not at the first key: a package
+    updated on disk under a running kernel must not get that kernel's runs."""
     if not _CODE:
         h = hashlib.sha256()
         root = Path(__file__).resolve().parent
@@ -65,18 +72,40 @@ def _code_digest() -> str:
 
 
 def _ratings_digest(h, r: Ratings):
-    h.update(f"{r.n_users},{r.n_items},{len(r)};".encode())
+    h.update(f"{r.n_users},{r.n_items},{len(r)},{r.scale!r};".encode())  # scale: the blow-up test
     for a in (r.users, r.items, r.ratings):
         a = np.ascontiguousarray(a)
         h.update(f"{a.dtype.str}{a.shape};".encode())
         h.update(a.tobytes())
 
 
+def _cpu_capability() -> str:
+    """The CPU kernels torch picked (AVX2, AVX512 …): they may round differently."""
+    try:
+        return torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001 - older torch
+        return "?"
+
+
+def _version(dist) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "none"
+
+
 def key(data: Split, config: TrainConfig) -> str:
     """The file name a run of ``config`` on ``data`` is kept under (hex sha256)."""
     h = hashlib.sha256()
     h.update(f"{_code_digest()};torch {torch.__version__};numpy {np.__version__};"
-             f"{platform.machine()};{config!r};".encode())
+             f"{platform.machine()};{_cpu_capability()};{torch.get_default_dtype()};"
+             f"{config!r};".encode())
+    if config.threads is None:  # trained on whatever torch uses now: more threads, other sums
+        h.update(f"threads {torch.get_num_threads()};".encode())
+    if config.normalize == "zscore":  # scikit-learn's StandardScaler fits the scale
+        h.update(f"sklearn {_version('scikit-learn')};".encode())
     for r in (data.train, data.val):  # the test set plays no part in training
         _ratings_digest(h, r)
     return h.hexdigest()
@@ -100,7 +129,7 @@ def load(data, config) -> History | None:
     except FileNotFoundError:
         return None
     except Exception:  # noqa: BLE001 - a damaged or foreign file is a miss, not a failure
-        path.unlink(missing_ok=True)
+        _remove(path)  # (a folder we may only read keeps it: still a miss)
         return None
     try:
         os.utime(path)  # recently used: kept longest
@@ -121,11 +150,8 @@ def save(data, config, history: History) -> bool:
         where.mkdir(parents=True, exist_ok=True)
         torch.save(history.to_state(), tmp)
         os.replace(tmp, path)  # atomic: a reader sees the old file, the new one, or none
-    except OSError as e:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:  # the folder itself is not there
-            pass
+    except (OSError, RuntimeError) as e:  # torch.save reports a refused or full disk as RuntimeError
+        _remove(tmp)
         if not _WARNED:
             _WARNED.append(True)
             warnings.warn(f"mfteach: runs are not kept on disk ({e}); set {ENV}=off to silence "
@@ -133,6 +159,13 @@ def save(data, config, history: History) -> bool:
         return False
     _prune(where)
     return True
+
+
+def _remove(path: Path):
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:  # not ours to remove, or the folder is not there
+        pass
 
 
 def _files(where: Path):
@@ -155,6 +188,12 @@ def size() -> int:
 def _prune(where: Path, limit: int | None = None):
     limit = MAX_BYTES if limit is None else limit
     with _LOCK:
+        for tmp in where.glob(".*.tmp"):  # left by a kernel killed while saving
+            try:
+                if time.time() - tmp.stat().st_mtime > 3600:
+                    _remove(tmp)
+            except OSError:
+                pass
         files = sorted(_files(where))  # oldest use first
         total = sum(s for _, s, _ in files)
         for _, s, p in files:
@@ -170,7 +209,10 @@ def clear() -> int:
     if where is None or not where.is_dir():
         return 0
     n = 0
-    for p in where.glob("*.pt"):
-        p.unlink(missing_ok=True)
-        n += 1
+    for p in [*where.glob("*.pt"), *where.glob(".*.tmp")]:
+        _remove(p)
+        n += p.suffix == ".pt"
     return n
+
+
+_code_digest()  # now, with the code this process runs (see _code_digest)

@@ -1,4 +1,6 @@
 """Runs kept on disk are exactly the runs trained again, and the cache fails safe."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -137,3 +139,67 @@ def test_least_recently_used_go_first(cache, small, monkeypatch):
     runcache._prune(cache, limit=2 * one + 10)
     assert paths[0].exists() and paths[2].exists() and not paths[1].exists()
     assert runcache.clear() == 2 and runcache.size() == 0
+
+
+def test_a_refused_or_full_disk_is_a_warning_not_a_traceback(cache, small, monkeypatch):
+    """torch.save reports a read-only folder or a full disk as RuntimeError: still one warning,
+    no temporary file left, and the run is returned."""
+    def refuse(obj, f, *a, **k):
+        Path(f).write_bytes(b"half")  # what a full disk leaves behind
+        raise RuntimeError("[enforce fail at inline_container.cc] open file failed")
+    monkeypatch.setattr(runcache.torch, "save", refuse)
+    monkeypatch.setattr(runcache, "_WARNED", [])
+    cfg = mf.TrainConfig(epochs=1)
+    with pytest.warns(RuntimeWarning, match="not kept on disk"):
+        h = common.trained(small, cfg)
+    assert h.ok and not list(cache.glob(".*"))
+
+
+def test_a_damaged_file_we_may_not_remove_is_still_a_miss(cache, small, monkeypatch):
+    cfg = mf.TrainConfig(epochs=1)
+    runcache.save(small, cfg, mf.train(small, cfg))
+    (path,) = cache.glob("*.pt")
+    path.write_bytes(b"garbage")
+    real_unlink = Path.unlink
+
+    def refused(self, missing_ok=False):
+        raise PermissionError(13, "Permission denied", str(self))
+    monkeypatch.setattr(Path, "unlink", refused)
+    assert runcache.load(small, cfg) is None  # no PermissionError
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+
+
+def test_the_key_covers_scale_and_default_dtype(small):
+    cfg = mf.TrainConfig(epochs=2)
+    k = runcache.key(small, cfg)
+    wide = small.map(lambda r: r.replace(scale=(-1000.0, 1000.0)))
+    assert runcache.key(wide, cfg) != k  # the scale sets when a run counts as blown up
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert runcache.key(small, cfg) != k
+    finally:
+        torch.set_default_dtype(old)
+    assert runcache.key(small, cfg) == k
+
+
+@pytest.mark.parametrize("value, expect", [
+    ("off", None), (" OFF ", None), ("0", None), ("disabled", None),
+    ("", "default"), ("1", "default"), ("on", "default"), ("true", "default"),
+])
+def test_switch_values(monkeypatch, value, expect):
+    monkeypatch.setenv(runcache.ENV, value)
+    got = runcache.folder()
+    if expect is None:
+        assert got is None
+    else:
+        assert got is not None and got.name == "runs" and got.is_absolute()
+
+
+def test_paths_are_expanded_and_absolute(monkeypatch, tmp_path):
+    monkeypatch.setenv("MY_RUNS_BASE", str(tmp_path))
+    monkeypatch.setenv(runcache.ENV, "$MY_RUNS_BASE/runs")
+    assert runcache.folder() == tmp_path / "runs"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(runcache.ENV, "rel")
+    assert runcache.folder() == tmp_path / "rel"
