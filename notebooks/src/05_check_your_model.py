@@ -64,7 +64,7 @@ print(article.EXAMPLE_1.split("# Example usage")[0].strip())
 # `(user_ids, item_ids, ratings)` batches of 1,024, as the article's loop expects.
 # (`lesson.prefetch_steps` is not the reader's: it starts training section 3's three fixes in
 # the background now, so they are ready when you get there — the same numbers as running them
-# there.)
+# there (claim 05.ahead-same).)
 
 # %%
 split = lesson.reader_data(SEED)
