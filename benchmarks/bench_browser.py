@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -139,8 +140,15 @@ def move(page, panel, kind, el, step, timeout_ms=30_000):
         return {"no_new_image": True, "status": status.inner_text()[:200]}
     m = page.evaluate("() => window.__mf")
     text = status.inner_text()
-    return {"new_plot": (m["loads"][0] - m["t0"]) / 1000, "last_change": (m["loads"][-1] - m["t0"]) / 1000,
-            "images": len(m["loads"]), "cached": "from cache" in text}
+    out = {"new_plot": (m["loads"][0] - m["t0"]) / 1000, "last_change": (m["loads"][-1] - m["t0"]) / 1000,
+           "images": len(m["loads"]), "cached": "from cache" in text}
+    # the kernel's own times, as the status reports them: what is left of "new plot" is the
+    # way there and back (messages, the front end, the PNG shown)
+    k = re.search(r"computed in ([0-9.]+) s, drawn in ([0-9.]+) s", text)
+    if k:
+        out["kernel_compute"], out["kernel_draw"] = float(k[1]), float(k[2])
+        out["round_trip"] = round(out["new_plot"] - out["kernel_compute"] - out["kernel_draw"], 4)
+    return out
 
 
 def bench_lab(browser, srv, name, moves, deadline):
@@ -183,13 +191,20 @@ def bench_lab(browser, srv, name, moves, deadline):
                     "kind": kind, "moves": rows,
                     "new_plot": stats([r["new_plot"] for r in fresh]),
                     "last_change": stats([r["last_change"] for r in fresh]),
-                    "new_plot_cached": stats([r["new_plot"] for r in rows if r["cached"]])}
+                    "new_plot_cached": stats([r["new_plot"] for r in rows if r["cached"]]),
+                    "kernel_compute": stats([r["kernel_compute"] for r in fresh if "kernel_compute" in r]),
+                    "kernel_draw": stats([r["kernel_draw"] for r in fresh if "kernel_draw" in r]),
+                    "round_trip": stats([r["round_trip"] for r in fresh if "round_trip" in r])}
                 c = res["controls"][key]
                 if c["new_plot"]:
                     print(f"  {name[:2]} {key:52s} new plot {c['new_plot']['median']:5.2f} s "
                           f"(p90 {c['new_plot']['p90']:.2f}, max {c['new_plot']['max']:.2f}); last "
                           f"change ≤ {c['last_change']['max']:.2f} s; {len(fresh)} retrains, "
-                          f"{len(rows) - len(fresh)} cached; load {load():.2f}", flush=True)
+                          f"{len(rows) - len(fresh)} cached; kernel: compute "
+                          f"{(c['kernel_compute'] or {}).get('median', float('nan')):.2f} s + draw "
+                          f"{(c['kernel_draw'] or {}).get('median', float('nan')):.2f} s, round trip "
+                          f"{(c['round_trip'] or {}).get('median', float('nan')):.2f} s; "
+                          f"load {load():.2f}", flush=True)
     except Exception as e:  # noqa: BLE001 - keep what was measured, say what failed
         res["error"] = f"{type(e).__name__} while {res.get('stage')}: {str(e)[:300]}"
         print(f"  {name}: {res['error']}", flush=True)
@@ -339,7 +354,9 @@ def main(argv=None):
     out["summary"] = {"new_plot": stats([r["new_plot"] for r in every]),
                       "last_change": stats([r["last_change"] for r in every]),
                       "per_control_medians": stats([c["new_plot"]["median"] for nb in out["lab"].values()
-                                                    for c in nb["controls"].values() if c["new_plot"]])}
+                                                    for c in nb["controls"].values() if c["new_plot"]]),
+                      **{k: stats([r[k] for r in every if k in r])
+                         for k in ("kernel_compute", "kernel_draw", "round_trip")}}
     out["load_after"] = os.getloadavg()
     print(f"all controls, retraining moves: new plot {out['summary']['new_plot']}; "
           f"last change {out['summary']['last_change']}; load before {out['load_before'][0]:.2f}, "
