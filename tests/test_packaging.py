@@ -119,6 +119,8 @@ def test_binder_dependency_layer_does_not_change_with_the_code():
     assert any("download.pytorch.org/whl/cpu" in l for l in lines)  # the CPU build of torch
     post = ROOT / ".binder" / "postBuild"
     assert post.stat().st_mode & 0o111 and "--no-deps" in post.read_text()
+    # the image keeps the notebooks' runs (a student's Run All reads them back), optionally
+    assert "mfteach warm ||" in post.read_text()
     assert (ROOT / ".binder" / "runtime.txt").read_text().strip().startswith("python-3.")
 
 
