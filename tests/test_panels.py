@@ -418,6 +418,7 @@ def _toy(calls, swept, points=5, **kw):
         swept.append(point)
         return float(point[0] * 10 + point[1])
 
+    kw.setdefault("ahead", False)  # computing ahead has its own tests: keep these call lists exact
     return Panel([Slider("x", 0, 10, 1, step=1, integer=True)], compute, View,
                  describe=lambda r: f"x={r}",
                  sweep=lambda v: Sweep(tuple((v["x"], k) for k in range(points)), run), **kw)
@@ -574,3 +575,64 @@ def test_sweeps_called_from_code_show_progress_only_when_someone_watches(capsys,
     assert len(lines) == 1 and lines[0].startswith("adam") and "nan" not in lines[0]
     with pytest.raises(ValueError, match="progress must be"):
         regularization.reg_sweep("l2_batch", True, 5, points=2, progress="yes")
+
+
+def test_idle_time_computes_the_next_step_either_side_and_a_step_there_only_draws():
+    """After a move is drawn and its sweep filled in, the settings one step either side of the
+    control just moved are computed ahead (same compute, into the cache): the next step there
+    is answered from the cache. A new move drops what was still to come."""
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True, ahead=True)
+        await _until(lambda: p._job.phase == "done")
+        assert calls == [1]                        # nothing moved yet: nothing computed ahead
+        p.controls["x"].value = 5
+        await _until(lambda: p._job.phase == "done" and not p._ahead)
+        await _until(lambda: len(calls) == 4)
+        assert calls == [1, 5, 6, 4]
+        p.controls["x"].value = 6                  # one step up: computed already
+        await _until(lambda: p._job.phase == "done")
+        cached = p._job.cached
+        await _until(lambda: not p._ahead and 7 in calls)
+        p.controls["x"].value = 0                  # a jump: computed now
+        await _until(lambda: p._job.phase == "done" and not p._ahead)
+        await asyncio.sleep(0.05)
+        return p, calls, cached
+
+    import asyncio
+    p, calls, cached = _run_in_fresh_thread(scenario)
+    assert cached and p.result == 0 and "from cache" not in p.status_text
+    # 6 and 4 ahead of 5; then 7 ahead of 6 (5 is cached); 0's neighbour 1 was cached at the start
+    assert calls == [1, 5, 6, 4, 7, 0]
+
+
+def test_a_move_drops_what_was_still_to_be_computed_ahead():
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True, ahead=True)
+        p.controls["x"].value = 5
+        await _until(lambda: p._job.phase == "done" and p._ahead)  # 6 and 4 planned
+        p.controls["x"].value = 9                  # before they ran
+        await _until(lambda: p._job.phase == "done" and not p._ahead)
+        import asyncio
+        await asyncio.sleep(0.05)
+        return calls
+
+    calls = _run_in_fresh_thread(scenario)
+    assert calls[:2] == [1, 5] and calls[-3:] == [9, 10, 8] and calls.count(4) == 0
+
+
+def test_computing_ahead_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("MFTEACH_AHEAD", "0")
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True, ahead=None)
+        p.controls["x"].value = 5
+        await _until(lambda: p._job.phase == "done")
+        import asyncio
+        await asyncio.sleep(0.05)
+        return p, calls
+
+    p, calls = _run_in_fresh_thread(scenario)
+    assert not p.ahead and calls == [1, 5]

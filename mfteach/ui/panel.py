@@ -67,13 +67,16 @@ class Panel:
         (the least recently used go first; the pinned "A" result is kept apart).
     background: None = in a kernel, work runs between incoming messages (see jobs.py), else at
         once; False = always at once.
+    ahead: in background mode, compute the next step either side of the control moved last
+        while idle (None: on unless $MFTEACH_AHEAD is 0). The same results as computing them on
+        the move: they only land in the cache earlier.
     """
 
     def __init__(self, controls, compute: Callable, make_view: Callable, *, title="",
                  describe: Callable | None = None, code: Callable | None = None,
                  links: Callable | None = None, figsize=(11, 6.5), dpi=80, projector=False,
                  cache_size=64, cache_bytes=256 * 2**20, debug=False, sweep: Callable | None = None,
-                 background: bool | None = None):
+                 background: bool | None = None, ahead: bool | None = None):
         import ipywidgets as w
         from matplotlib.figure import Figure
 
@@ -93,6 +96,14 @@ class Panel:
             raise ValueError("background=True needs a running event loop (a Jupyter kernel), "
                              "and none is running here")
         self.scheduler = Scheduler(self._step, loop)
+        # Idle time is used: once a move is drawn (and its sweep filled in), the settings one
+        # step either side on the control just moved are computed ahead, into the cache, so the
+        # next arrow-key step only draws. Background mode only; MFTEACH_AHEAD=0 turns it off
+        # (a crowded class server: it costs up to two runs of CPU per move).
+        self.ahead = ahead if ahead is not None else \
+            os.environ.get("MFTEACH_AHEAD", "").strip().lower() not in ("0", "off", "false", "no")
+        self._ahead: list = []        # settings (values dicts) still to compute ahead
+        self._moved = None            # the control moved last
         self.origin = None            # (factory, its arguments): set by @panel_factory
         self.pinned = None            # (values, result) of "A"
         self.result = None            # the current result ("B" when pinned)
@@ -189,6 +200,8 @@ class Panel:
     # step (see jobs.py). A newer move replaces the job: stale work is dropped between steps.
     def _on_change(self, change):
         if not self._hold:
+            self._moved = next((n for n, wid in self.controls.items()
+                                if wid is change.get("owner")), None)
             self._request()
 
     def _on_reset(self, button):
@@ -240,8 +253,9 @@ class Panel:
         return self.result
 
     def wait(self):
-        """Finish all pending work now (the current run and its sweep); returns the panel."""
-        self.scheduler.drain()
+        """Finish all pending work now (the current run and its sweep); returns the panel. (The
+        settings computed ahead go on in the background.)"""
+        self.scheduler.drain(until=lambda: self._job is None or self._job.phase == "done")
         return self
 
     def _submit(self) -> Job:
@@ -250,6 +264,7 @@ class Panel:
         job = Job(values, self._key(values), time.perf_counter())
         job.cached = job.key in self.cache
         self._job = job                    # supersedes whatever was pending
+        self._ahead = []                   # ... and whatever was to be computed ahead
         if not job.cached:
             # Shown at once (the front end gets it while the retrain runs): a slow first visit
             # never looks like a dead panel.
@@ -258,10 +273,13 @@ class Panel:
         return job
 
     def _step(self) -> bool:
-        """One piece of the current job; True while work is left."""
+        """One piece of the current job (then one setting computed ahead); True while work is
+        left."""
         job = self._job
-        if job is None or job.phase == "done":
+        if job is None:
             return False
+        if job.phase == "done":
+            return self._step_ahead()
         out, err = io.StringIO(), io.StringIO()
         try:  # anything printed lands in the panel's log, nothing is lost
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -273,7 +291,36 @@ class Panel:
                              (err.getvalue(), self.log.append_stderr)):
             if text:
                 append(text)
-        return self._job is not None and self._job.phase != "done"
+        if self._job is job and job.phase == "done":
+            self._plan_ahead(job)
+        return self._job is not None and (self._job.phase != "done" or bool(self._ahead))
+
+    def _plan_ahead(self, job):
+        """After a move: the settings one step either side on the control just moved."""
+        if not (self.ahead and self.scheduler.background and self._moved and job.result is not None):
+            return
+        name = self._moved
+        spec, wid = self.specs[name], self.controls[name]
+        plans = []
+        for v in _neighbours(spec, wid):
+            values = {**job.values, name: v}
+            if self._key(values) not in self.cache:
+                plans.append(values)
+        self._ahead = plans
+
+    def _step_ahead(self) -> bool:
+        if not self._ahead:
+            return False
+        values = self._ahead.pop(0)
+        key = self._key(values)
+        if key not in self.cache:
+            try:  # quietly: a setting that fails here fails again, visibly, if it is chosen
+                with contextlib.redirect_stdout(io.StringIO()), \
+                        contextlib.redirect_stderr(io.StringIO()):
+                    self.cache.put(key, self.compute(dict(values)))
+            except Exception:  # noqa: BLE001
+                pass
+        return bool(self._ahead)
 
     def _compute(self, job):
         t = time.perf_counter()
@@ -384,3 +431,24 @@ class Panel:
 
     def __repr__(self):
         return f"Panel({', '.join(f'{k}={_fmt(v)}' for k, v in self.values.items())})"
+
+
+def _neighbours(spec, wid) -> list:
+    """The values one step above and below a slider's (or the other state of a toggle); none
+    for a choice (no "next" a student is likely to pick)."""
+    from .controls import Slider, Toggle
+
+    if isinstance(spec, Toggle):
+        return [not wid.value]
+    if not isinstance(spec, Slider) or wid.disabled:
+        return []
+    if spec.log:
+        opts = [v for _, v in wid.options]
+        i = opts.index(wid.value) if wid.value in opts else None
+        return [] if i is None else [opts[j] for j in (i + 1, i - 1) if 0 <= j < len(opts)]
+    step = wid.step or 1
+    out = []
+    for v in (wid.value + step, wid.value - step):
+        if wid.min - 1e-12 <= v <= wid.max + 1e-12:
+            out.append(int(round(v)) if spec.integer else round(v, 10))
+    return out
