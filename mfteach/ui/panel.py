@@ -162,6 +162,7 @@ class Panel:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; this panel has "
                              f"{list(self.controls)}")
         prev, self._hold = self._hold, True
+        self._moved = None  # code set it: no "next step" to guess
         try:
             for n, v in values.items():
                 self._set_widget(n, v)
