@@ -193,18 +193,12 @@ _WORKERS: list = []
 
 
 def _workers():
-    """Two background threads (one per core of a laptop; lower priority than the notebook's own
-    cells on Linux), made on first use."""
+    """Two background threads (one per core of a laptop), made on first use."""
     if not _WORKERS:
         from concurrent.futures import ThreadPoolExecutor
-        import os
-        import threading
 
-        def lower_priority():
-            try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-            except (AttributeError, OSError):
-                pass
+        from .common import lower_priority
+
         _WORKERS.append(ThreadPoolExecutor(2, thread_name_prefix="mfteach-steps",
                                            initializer=lower_priority))
     return _WORKERS[0]

@@ -119,13 +119,16 @@ def _remember(key, data, h):
     return h
 
 
+def lower_priority():
+    """A thread pool's initializer: on Linux the notebook's own cells come first on a busy CPU."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
 def _background():
     if not _BACKGROUND:
-        def lower_priority():  # Linux: the notebook's own cells come first on a busy CPU
-            try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-            except (AttributeError, OSError):
-                pass
         _BACKGROUND.append(ThreadPoolExecutor(1, thread_name_prefix="mfteach-prefetch",
                                               initializer=lower_priority))
     return _BACKGROUND[0]

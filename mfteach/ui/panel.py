@@ -19,9 +19,11 @@ from collections import OrderedDict
 from typing import Callable
 
 from .controls import Choice, Slider, Toggle, log_options, make_widget, retarget, set_widget
+from . import ahead as ahead_
 from .cache import ResultCache
 from .jobs import Job, Scheduler, Sweep, SweepState, running_loop, in_kernel
 from .render import PngRenderer
+from .style import NORMAL_RC, PROJECTOR_HEIGHT, PROJECTOR_RC, _PROJECTOR, projector
 from .status import fmt as _fmt, retraining_html, status_html
 from .reproduce import panel_factory, reproduce_line
 
@@ -31,21 +33,6 @@ __all__ = ["Slider", "Choice", "Toggle", "Panel", "PanelMessage", "PROJECTOR_RC"
 
 class PanelMessage(Exception):
     """Raised by a compute function to show a plain-language message instead of a plot."""
-
-
-# Bigger text and lines for a lecture-hall projector (applied with rc_context, never globally).
-PROJECTOR_RC = {"font.size": 15, "axes.titlesize": 16, "axes.labelsize": 15,
-                "legend.fontsize": 13, "xtick.labelsize": 13, "ytick.labelsize": 13,
-                "lines.linewidth": 3, "lines.markersize": 8}
-PROJECTOR_HEIGHT = 1.35
-_PROJECTOR = {"on": False}
-
-
-def projector(on: bool = True):
-    """Make every panel built from now on projector-sized (what MFTEACH_PROJECTOR=1 does, for
-    front ends where you cannot set an environment variable before launch, e.g. Colab)."""
-    _PROJECTOR["on"] = bool(on)
-NORMAL_RC = {"font.size": 10.5, "axes.titlesize": 12, "axes.labelsize": 11}
 
 
 class Panel:
@@ -96,12 +83,7 @@ class Panel:
             raise ValueError("background=True needs a running event loop (a Jupyter kernel), "
                              "and none is running here")
         self.scheduler = Scheduler(self._step, loop)
-        # Idle time is used: once a move is drawn (and its sweep filled in), the settings one
-        # step either side on the control just moved are computed ahead, into the cache, so the
-        # next arrow-key step only draws. Background mode only; MFTEACH_AHEAD=0 turns it off
-        # (a crowded class server: it costs up to two runs of CPU per move).
-        self.ahead = ahead if ahead is not None else \
-            os.environ.get("MFTEACH_AHEAD", "").strip().lower() not in ("0", "off", "false", "no")
+        self.ahead = ahead_.enabled(ahead)  # idle time computes the next step (see ahead.py)
         self._ahead: list = []        # settings (values dicts) still to compute ahead
         self._moved = None            # the control moved last
         self.origin = None            # (factory, its arguments): set by @panel_factory
@@ -280,7 +262,7 @@ class Panel:
         if job is None:
             return False
         if job.phase == "done":
-            return self._step_ahead()
+            return ahead_.step(self)
         out, err = io.StringIO(), io.StringIO()
         try:  # anything printed lands in the panel's log, nothing is lost
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -293,35 +275,8 @@ class Panel:
             if text:
                 append(text)
         if self._job is job and job.phase == "done":
-            self._plan_ahead(job)
+            self._ahead = ahead_.plan(self, job)
         return self._job is not None and (self._job.phase != "done" or bool(self._ahead))
-
-    def _plan_ahead(self, job):
-        """After a move: the settings one step either side on the control just moved."""
-        if not (self.ahead and self.scheduler.background and self._moved and job.result is not None):
-            return
-        name = self._moved
-        spec, wid = self.specs[name], self.controls[name]
-        plans = []
-        for v in _neighbours(spec, wid):
-            values = {**job.values, name: v}
-            if self._key(values) not in self.cache:
-                plans.append(values)
-        self._ahead = plans
-
-    def _step_ahead(self) -> bool:
-        if not self._ahead:
-            return False
-        values = self._ahead.pop(0)
-        key = self._key(values)
-        if key not in self.cache:
-            try:  # quietly: a setting that fails here fails again, visibly, if it is chosen
-                with contextlib.redirect_stdout(io.StringIO()), \
-                        contextlib.redirect_stderr(io.StringIO()):
-                    self.cache.put(key, self.compute(dict(values)))
-            except Exception:  # noqa: BLE001
-                pass
-        return bool(self._ahead)
 
     def _compute(self, job):
         t = time.perf_counter()
@@ -433,23 +388,3 @@ class Panel:
     def __repr__(self):
         return f"Panel({', '.join(f'{k}={_fmt(v)}' for k, v in self.values.items())})"
 
-
-def _neighbours(spec, wid) -> list:
-    """The values one step above and below a slider's (or the other state of a toggle); none
-    for a choice (no "next" a student is likely to pick)."""
-    from .controls import Slider, Toggle
-
-    if isinstance(spec, Toggle):
-        return [not wid.value]
-    if not isinstance(spec, Slider) or wid.disabled:
-        return []
-    if spec.log:
-        opts = [v for _, v in wid.options]
-        i = opts.index(wid.value) if wid.value in opts else None
-        return [] if i is None else [opts[j] for j in (i + 1, i - 1) if 0 <= j < len(opts)]
-    step = wid.step or 1
-    out = []
-    for v in (wid.value + step, wid.value - step):
-        if wid.min - 1e-12 <= v <= wid.max + 1e-12:
-            out.append(int(round(v)) if spec.integer else round(v, 10))
-    return out
