@@ -248,24 +248,36 @@ def _invisible(seed):
 @claim("05.ahead-same",
        "The fixes trained ahead in the background (prefetch_steps, while the reader's own job "
        "trains in the notebook's thread) give the same numbers as running them in their cells: "
-       "the same validation RMSE per epoch and the same weights, bit for bit.",
+       "the same validation RMSE per epoch and the same weights, bit for bit; the reader's own job "
+       "and torch's global random stream are untouched by them.",
        conditions=_COND.replace("10 epochs", "2 epochs") + "; torch on one thread (the "
        "notebook's setup); the reader's job as written trained meanwhile in the caller's thread",
-       expect="val RMSE lists equal and max |ΔW| == 0 for each of the three fixes")
+       expect="val RMSE lists equal and max |ΔW| == 0 for each of the three fixes and for the "
+              "reader's job; the global RNG state after it equal")
 def _ahead(seed):
     from ..check_own import STEPS, prefetch_steps
 
     split = reader_data(seed)
     old = torch.get_num_threads()
     torch.set_num_threads(1)
+
+    def reader():  # the reader's cell: its own seed, then a model drawn from the global stream
+        torch.manual_seed(seed)
+        model, _ = run_step("as written", split, seed=seed, epochs=2, watch=False)
+        return model, torch.random.get_rng_state()
     try:
-        alone = {s: run_step(s, split, seed=seed, epochs=2) for s in STEPS[1:]}
-        prefetch_steps(split, seed=seed, epochs=2)
-        run_step("as written", split, seed=seed, epochs=2, watch=False)  # the reader's cell
-        ahead = {s: run_step(s, split, seed=seed, epochs=2) for s in STEPS[1:]}
+        with torch.random.fork_rng(devices=[]):
+            alone = {s: run_step(s, split, seed=seed, epochs=2) for s in STEPS[1:]}
+            mine_alone, rng_alone = reader()
+            prefetch_steps(split, seed=seed, epochs=2)
+            mine, rng = reader()
+            ahead = {s: run_step(s, split, seed=seed, epochs=2) for s in STEPS[1:]}
     finally:
         torch.set_num_threads(old)
-    diff = max(float((p - q).detach().abs().max()) for s in alone
-               for p, q in zip(alone[s][0].parameters(), ahead[s][0].parameters()))
+    pairs = [(alone[s][0], ahead[s][0]) for s in alone] + [(mine_alone, mine)]
+    diff = max(float((p - q).detach().abs().max()) for a, b in pairs
+               for p, q in zip(a.parameters(), b.parameters()))
     same_val = all(list(alone[s][1].val_rmse) == list(ahead[s][1].val_rmse) for s in alone)
-    return {"max |ΔW|": diff, "val RMSE lists equal": same_val}, diff == 0.0 and same_val
+    same_rng = bool(torch.equal(rng, rng_alone))
+    return ({"max |ΔW|": diff, "val RMSE lists equal": same_val, "global RNG equal": same_rng},
+            diff == 0.0 and same_val and same_rng)
