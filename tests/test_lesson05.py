@@ -91,6 +91,28 @@ def test_steps_trained_ahead_are_the_steps_trained_alone(small_split):
         lesson.prefetch_steps(small_split, steps=("+ dropout",))
 
 
+def test_a_new_seed_drops_the_old_seeds_queued_runs(small_split):
+    """A student who changes SEED and reruns the data cell: the old seed's runs that have not
+    started are dropped (its cells would train again), the new ones come next."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        steps = lesson.STEPS[1:]
+        assert lesson.prefetch_steps(small_split, seed=10, steps=steps, epochs=3, dim=8) == 3
+        assert lesson.prefetch_steps(small_split, seed=11, steps=steps, epochs=3, dim=8) == 3
+        seeds = sorted({k[2] for k in lesson._AHEAD})
+        assert 11 in seeds and sum(k[2] == 10 for k in lesson._AHEAD) <= 2  # ≤ 2 already running
+        new = lesson.run_step("+ biases", small_split, seed=11, epochs=3, dim=8)
+        fresh = lesson.run_step("+ biases", small_split, seed=11, epochs=3, dim=8)
+        assert new[1].val_rmse == fresh[1].val_rmse
+        for s in steps:  # collect what is left, as the notebook's cells would
+            lesson.run_step(s, small_split, seed=10, epochs=3, dim=8)
+            lesson.run_step(s, small_split, seed=11, epochs=3, dim=8)
+        assert lesson._AHEAD == {}
+    finally:
+        torch.set_num_threads(old)
+
+
 def test_each_step_changes_one_thing(small_split):
     built = {s: lesson.build(s, small_split, dim=8) for s in lesson.STEPS}
     decay = {s: b[1].param_groups[0]["weight_decay"] for s, b in built.items()}

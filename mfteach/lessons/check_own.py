@@ -211,12 +211,17 @@ def prefetch_steps(split: Split, *, seed=0, steps=STEPS[1:], epochs=EPOCHS, dim=
     thread, as ``run_step`` builds them (their init draws from torch's global generator, which
     no other thread may touch meanwhile), and each trains on one thread with its own batch
     generator. Starts nothing unless torch runs on one thread (the notebook's setup makes it so).
-    Returns how many runs it started."""
+    Runs an earlier call queued for other settings (a new SEED) and not yet started are dropped
+    (their cells would train them again). Returns how many runs it started."""
     bad = [s for s in steps if s not in STEPS]
     if bad:
         raise ValueError(f"steps must be among {STEPS}, got {bad[0]!r}")
     if torch.get_num_threads() != 1:
         return 0
+    keys = {(step, id(split), int(seed), int(epochs), True, int(dim)) for step in steps}
+    for old in [k for k in _AHEAD if k not in keys]:
+        if _AHEAD[old][1].cancel():  # True only for a run that has not started
+            del _AHEAD[old]
     started = 0
     for step in steps:
         key = (step, id(split), int(seed), int(epochs), True, int(dim))
