@@ -12,7 +12,8 @@ change any of it and the run is trained again.
 Where: ``$MFTEACH_RUN_CACHE`` if set (``off`` turns the cache off: the tests do), else
 ``runs/`` in the data cache folder (``$MFTEACH_DATA`` or ~/.cache/mfteach). Files are written to a
 temporary name and renamed (never half-written), read with ``torch.load(weights_only=True)`` (no
-pickled code), and the least recently used go first past ``MAX_BYTES``. A file that cannot be read
+pickled code), and the least recently used go first past ``MAX_BYTES`` (checked on
+the first save and every ``PRUNE_EVERY``-th after). A file that cannot be read
 is a miss (removed when it may be, and the run trained again); a folder that cannot be written
 (a class's shared, read-only cache; a full disk) is skipped with one warning: its runs are still
 read.
@@ -43,6 +44,8 @@ _ON = ("", "1", "on", "true", "yes", "default")
 _CODE: list = []                 # the package's source digest, computed once per process
 _LOCK = threading.Lock()
 _WARNED: list = []
+PRUNE_EVERY = 16                 # saves between two checks of MAX_BYTES (≤ ~16 MB over it)
+_SAVES = [0]
 
 
 def folder() -> Path | None:
@@ -157,7 +160,11 @@ def save(data, config, history: History) -> bool:
             warnings.warn(f"mfteach: runs are not kept on disk ({e}); set {ENV}=off to silence "
                           f"this, or to a folder that can be written", RuntimeWarning, stacklevel=2)
         return False
-    _prune(where)
+    with _LOCK:
+        _SAVES[0] += 1
+        due = _SAVES[0] % PRUNE_EVERY == 1 or PRUNE_EVERY == 1
+    if due:  # listing ~1,000 files costs ~8 ms: not on every slider move
+        _prune(where)
     return True
 
 
