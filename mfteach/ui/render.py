@@ -1,5 +1,6 @@
 """Figure → PNG bytes, fast: one Agg draw (or only the axes that changed), a layout computed once
-and then frozen, an RGB PNG with the fastest zlib setting."""
+and then frozen, text stamped from bitmaps rendered once, an RGB PNG with the fastest zlib
+setting."""
 from __future__ import annotations
 
 import io
@@ -7,7 +8,7 @@ import time
 
 import numpy as np
 
-__all__ = ["PngRenderer"]
+__all__ = ["PngRenderer", "TextStamps"]
 
 
 class PngRenderer:
@@ -62,7 +63,9 @@ class PngRenderer:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = self.fig.canvas
-        return canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(self.fig)
+        canvas = canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(self.fig)
+        TextStamps.attach(canvas.get_renderer())  # (the renderer draw() will use: same size)
+        return canvas
 
     def _draw(self, canvas):
         canvas.draw()
@@ -141,3 +144,114 @@ def _left(ax, renderer) -> float:
     """Left edge (pixels) of an axes' y ticks and label; +inf when the axis draws nothing."""
     bb = ax.yaxis.get_tightbbox(renderer) if ax.get_visible() else None
     return bb.x0 if bb is not None else float("inf")
+
+
+class TextStamps:
+    """Text drawn from bitmaps kept per (string, font, colour, angle): rendering glyphs with
+    FreeType is about half of a panel's redraw, and most of its text (titles, labels, legends,
+    tick labels) comes back unchanged from one move to the next.
+
+    A text not seen before is drawn by Agg itself into a scratch canvas of the same size, at the
+    same place; the pixels it covered become its stamp (coverage × colour). Later it is blended
+    into the image at its new place, rounded to the whole pixel (≤ ½ pixel from where Agg would
+    put it). Clipped text and math fall back to Agg, as does a text that touched the canvas edge.
+    """
+
+    LIMIT = 4096   # stamps kept per renderer (tick labels come and go); past it, start afresh
+
+    def __init__(self, renderer):
+        self.renderer = renderer
+        self.stamps = {}
+        self._scratch = None
+
+    @classmethod
+    def attach(cls, renderer):
+        """Make ``renderer.draw_text`` use stamps (once per renderer)."""
+        if not isinstance(renderer.__dict__.get("draw_text"), _Stamping):
+            renderer.draw_text = _Stamping(cls(renderer))
+        return renderer.draw_text.stamps
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        r = self.renderer
+        if ismath or mtext is None or gc.get_clip_rectangle() is not None \
+                or gc.get_clip_path()[0] is not None:
+            return RendererAgg.draw_text(r, gc, x, y, s, prop, angle, ismath, mtext)
+        feats = getattr(mtext, "get_fontfeatures", lambda: None)()  # (matplotlib ≥ 3.10)
+        # hash(prop): a Text changes its FontProperties in place (and their == compares hashes)
+        key = (s, hash(prop), float(angle), tuple(gc.get_rgb()), gc.get_alpha(),
+               gc.get_forced_alpha(), gc.get_antialiased(), r.dpi,
+               tuple(feats) if feats else None, getattr(mtext, "get_language", lambda: None)())
+        ix, iy = int(round(x)), int(round(y))
+        stamp = self.stamps.get(key)
+        if stamp is None:
+            stamp = self._make(gc, x, y, s, prop, angle, mtext, ix, iy)
+            if stamp is None:  # touched the edge: let Agg draw it where it is
+                return RendererAgg.draw_text(r, gc, x, y, s, prop, angle, ismath, mtext)
+            if len(self.stamps) >= self.LIMIT:
+                self.stamps.clear()
+            self.stamps[key] = stamp
+        self._blend(stamp, ix, iy)
+
+    def _make(self, gc, x, y, s, prop, angle, mtext, ix, iy):
+        """Render with Agg into the scratch canvas; the stamp: (dx, dy, alpha (h, w), rgb (3,))
+        relative to (ix, iy), or None when the text reaches the canvas edge."""
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        r = self.renderer
+        box = mtext.get_window_extent(r)          # (display pixels; metrics cached by Text)
+        if box.x0 < 0 or box.y0 < 0 or box.x1 > r.width or box.y1 > r.height:
+            return None  # partly off the canvas: a stamp made here would carry the cut
+        if self._scratch is None or (self._scratch.width, self._scratch.height) != (r.width, r.height):
+            self._scratch = RendererAgg(r.width, r.height, r.dpi)
+        scratch = self._scratch
+        scratch.clear()
+        RendererAgg.draw_text(scratch, gc, x, y, s, prop, angle, False, mtext)
+        img = np.asarray(scratch.buffer_rgba())   # (H, W, 4), transparent but for the text
+        w, h, _ = RendererAgg.get_text_width_height_descent(r, s, prop, False)
+        reach = int(np.ceil(w + h)) + 4           # any rotation stays within this of (x, y)
+        H, W = img.shape[:2]
+        x0, x1 = max(ix - reach, 0), min(ix + reach + 1, W)
+        y0, y1 = max(iy - reach, 0), min(iy + reach + 1, H)
+        alpha = img[y0:y1, x0:x1, 3]
+        rows, cols = np.nonzero(alpha)
+        if rows.size == 0:  # nothing visible (blank or fully transparent text)
+            return (0, 0, np.zeros((0, 0), np.float32), np.zeros(3, np.float32))
+        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        if y0 + r0 == 0 or x0 + c0 == 0 or y0 + r1 == H or x0 + c1 == W:
+            return None  # cut off by the edge here: elsewhere it would show the cut
+        patch = img[y0 + r0:y0 + r1, x0 + c0:x0 + c1]
+        # Agg on a transparent canvas leaves the text's colour where it drew (straight alpha)
+        rgb = patch[..., :3].reshape(-1, 3)[np.argmax(patch[..., 3])].astype(np.float32)
+        return (x0 + c0 - ix, y0 + r0 - iy, patch[..., 3].astype(np.float32) / 255.0, rgb)
+
+    def _blend(self, stamp, ix, iy):
+        dx, dy, alpha, rgb = stamp
+        if alpha.size == 0:
+            return
+        img = np.asarray(self.renderer.buffer_rgba())   # (H, W, 4), writable: the image itself
+        H, W = img.shape[:2]
+        x0, y0 = ix + dx, iy + dy
+        h, w = alpha.shape
+        # the part on the canvas (a stamp made elsewhere may now reach past an edge)
+        a0, b0 = max(0, -y0), max(0, -x0)
+        a1, b1 = min(h, H - y0), min(w, W - x0)
+        if a1 <= a0 or b1 <= b0:
+            return
+        a = alpha[a0:a1, b0:b1, None]
+        dst = img[y0 + a0:y0 + a1, x0 + b0:x0 + b1]
+        out = dst.astype(np.float32)
+        out[..., :3] += (rgb - out[..., :3]) * a
+        out[..., 3:] += (255.0 - out[..., 3:]) * a
+        dst[...] = (out + 0.5).astype(np.uint8)
+
+
+class _Stamping:
+    """``renderer.draw_text`` replaced (instance attribute): the stamps' drawing."""
+
+    def __init__(self, stamps):
+        self.stamps = stamps
+
+    def __call__(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        return self.stamps.draw_text(gc, x, y, s, prop, angle, ismath, mtext)

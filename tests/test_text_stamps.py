@@ -1,0 +1,132 @@
+"""Text stamps (ui/render.TextStamps): a panel's text drawn from bitmaps kept between redraws must
+look like Agg's own text — same colour, same place to within half a pixel — and fall back to Agg
+where a stamp could be wrong (clipped text, text cut by the canvas edge, math)."""
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from mfteach.ui.render import PngRenderer, TextStamps
+
+
+def _pixels(fig, stamped):
+    canvas = FigureCanvasAgg(fig)
+    if stamped:
+        TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+
+
+def _fig(texts, **kw):
+    fig = Figure(figsize=(4, 2), dpi=80)
+    ax = fig.add_axes((0.15, 0.2, 0.8, 0.7))
+    ax.plot([0, 1], [0, 1])
+    for x, y, s, extra in texts:
+        ax.text(x, y, s, **{**kw, **extra})
+    return fig
+
+
+def _ink(img, text):
+    """Total ink (darkness) in ``text``'s box and its centre (x, y) in pixels."""
+    box = text.get_window_extent(text.figure.canvas.get_renderer())
+    h = img.shape[0]
+    y0, x0 = max(int(h - box.y1) - 2, 0), max(int(box.x0) - 2, 0)
+    ink = (255 - img[y0:int(h - box.y0) + 2, x0:int(box.x1) + 2].mean(-1)).clip(0)
+    ys, xs = np.indices(ink.shape)
+    total = ink.sum()
+    return total, (x0 + (xs * ink).sum() / total, y0 + (ys * ink).sum() / total)
+
+
+def _same_text(out, ref, text):
+    """Stamped like Agg: as much ink (±3 %), its centre within half a pixel (the rounding)."""
+    (a, ca), (b, cb) = _ink(out, text), _ink(ref, text)
+    assert abs(a - b) <= 0.03 * b, (text.get_text(), a, b)
+    assert max(abs(ca[0] - cb[0]), abs(ca[1] - cb[1])) <= 0.5 + 1e-6, (text.get_text(), ca, cb)
+
+
+def test_stamped_text_matches_agg_and_is_reused():
+    texts = [(0.1, 0.5, "RMSE 0.913", {}), (0.5, 0.2, "val", {"color": "C1"}),
+             (0.6, 0.7, "rotated", {"rotation": 90})]
+    fig = _fig(texts)
+    ref = _pixels(fig, stamped=False)
+    canvas = FigureCanvasAgg(fig)
+    stamps = TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    made = len(stamps.stamps)
+    assert made >= 3 + 4                      # the three texts and the tick labels
+    canvas.draw()                             # a redraw reuses every stamp...
+    assert len(stamps.stamps) == made
+    out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    assert np.abs(out - ref).mean() < 1.0     # ...and looks like Agg's own text
+    for t in fig.axes[0].texts:
+        _same_text(out, ref, t)
+
+
+def test_a_moved_text_is_stamped_at_its_new_place():
+    fig = _fig([(0.1, 0.5, "moving label", {})])
+    canvas = FigureCanvasAgg(fig)
+    TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    fig.axes[0].texts[0].set_position((0.45, 0.15))
+    canvas.draw()
+    out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    ref = _pixels(fig, stamped=False)
+    _same_text(out, ref, fig.axes[0].texts[0])
+    # where it was is empty now (only the line and axes remain: compare with Agg there too)
+    assert np.abs(out - ref).mean() < 1.0
+
+
+def test_colour_size_and_string_each_get_their_own_stamp():
+    fig = _fig([(0.1, 0.5, "same", {"color": "red"})])
+    canvas = FigureCanvasAgg(fig)
+    TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    t = fig.axes[0].texts[0]
+    t.set_color("blue")
+    canvas.draw()
+    out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    reddish = (out[..., 0] > 200) & (out[..., 2] < 80)
+    bluish = (out[..., 2] > 200) & (out[..., 0] < 80)
+    assert bluish.sum() > 10 and reddish.sum() == 0
+    t.set_fontsize(20)
+    t.set_text("other")
+    canvas.draw()
+    out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    _same_text(out, _pixels(fig, stamped=False), t)
+
+
+@pytest.mark.parametrize("case", ["clipped", "edge", "math"])
+def test_what_a_stamp_could_get_wrong_is_drawn_whole_elsewhere(case):
+    """Drawn once where it is cut (by its clip box or the canvas edge), then moved inside: it
+    must show whole there, like Agg draws it — not a cut stamp carried over."""
+    start, then = {"clipped": ((0.9, 0.5), (0.2, 0.5)), "edge": ((1.05, 0.5), (0.2, 0.5)),
+                   "math": ((0.2, 0.5), (0.5, 0.3))}[case]
+    s = r"$\sigma^2 + \lambda$" if case == "math" else "a label that runs on and on"
+    fig = _fig([(*start, s, {"clip_on": case == "clipped"})])
+    fig.axes[0].set_axis_off()  # no tick labels (stamped) near the text
+    canvas = FigureCanvasAgg(fig)
+    stamps = TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    assert not any(key[0] == s for key in stamps.stamps)  # no stamp kept of the cut text
+    t = fig.axes[0].texts[0]
+    t.set_position(then)
+    canvas.draw()
+    out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    ref = _pixels(fig, stamped=False)
+    if case == "edge":                        # stamped now, whole: Agg's ink at its place
+        _same_text(out, ref, t)
+    else:                                      # never stamped: exactly Agg's pixels
+        assert np.array_equal(out, ref)
+
+
+def test_the_panel_renderer_uses_stamps_and_keeps_them_bounded(monkeypatch):
+    fig = _fig([(0.1, 0.5, "label", {})])
+    r = PngRenderer(fig)
+    r.png()
+    stamps = fig.canvas.get_renderer().draw_text.stamps
+    assert stamps.stamps
+    monkeypatch.setattr(TextStamps, "LIMIT", 3)
+    for i in range(6):                       # tick labels that come and go
+        fig.axes[0].texts[0].set_text(f"label {i}")
+        r.png()
+        assert len(stamps.stamps) <= 3
