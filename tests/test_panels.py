@@ -510,6 +510,18 @@ def test_code_gets_the_current_run_at_once_and_wait_finishes_the_sweep():
     assert "image/png" in p._repr_mimebundle_()    # the saved copy is the finished figure
 
 
+def test_the_status_times_the_current_run_not_the_sweep_point_drawn_last():
+    calls, swept = [], []
+    p = _toy(calls, swept)                        # no kernel: the move and its sweep run at once
+    p.set(x=3)
+    job = p._job
+    assert job.phase == "done" and [pt for pt in swept if pt[0] == 3] == [(3, k) for k in range(5)]
+    shown = float(re.search(r"drawn in ([0-9.]+) s", p.status_text).group(1))
+    own = job.seconds["draw"] + job.seconds["encode"]
+    assert abs(shown - own) < 0.006, (shown, own)      # (printed to 2 decimals)
+    assert p.last_seconds["partial"]                   # the last image was a sweep point's
+
+
 def test_background_needs_a_running_loop():
     # in a fresh thread: no loop there, whatever else runs in the test process (Playwright's)
     import threading
@@ -573,6 +585,10 @@ def test_sweeps_called_from_code_show_progress_only_when_someone_watches(capsys,
     lines, split = [], mf.random_split(mf.synthetic(60, 80, 1500, seed=0), seed=0)
     skew.optimizer_lr_sweep(split, grid={"adam": [0.01, 0.02]}, progress=lines.append, epochs=2)
     assert len(lines) == 1 and lines[0].startswith("adam") and "nan" not in lines[0]
+    assert re.search(r"learning rates in +\d+\.\d s", lines[0]), lines[0]
+    skew.optimizer_lr_sweep(split, grid={"adam": [0.01, 0.02]}, progress=lines.append, epochs=2)
+    # the same runs again come from memory: not "in 0.0 s" but where they came from
+    assert "kept from an earlier run (trained in" in lines[1] and " 0.0 s;" not in lines[1], lines
     with pytest.raises(ValueError, match="progress must be"):
         regularization.reg_sweep("l2_batch", True, 5, points=2, progress="yes")
 

@@ -130,3 +130,37 @@ def test_the_panel_renderer_uses_stamps_and_keeps_them_bounded(monkeypatch):
         fig.axes[0].texts[0].set_text(f"label {i}")
         r.png()
         assert len(stamps.stamps) <= 3
+
+
+def _overlaps(fig):
+    from matplotlib.transforms import Bbox
+
+    r = fig.canvas.get_renderer()
+    a, b = (ax.get_tightbbox(r) for ax in fig.axes)
+    inter = Bbox.intersection(a, b)
+    return inter is not None and inter.width > 0 and inter.height > 0
+
+
+@pytest.mark.parametrize("axis", ["y", "x"])
+def test_labels_that_outgrow_the_frozen_layout_get_a_new_one(axis):
+    """The frozen layout is redone when, as drawn, a y axis's labels reach into the axes on its
+    left, or the right axes' x labels run off the figure (read from the texts' drawn extents)."""
+    fig = Figure(figsize=(6, 2.5), dpi=80, layout="constrained")
+    left, right = fig.subplots(1, 2)
+    for ax in (left, right):
+        ax.plot([0, 1], [0, 1])
+    r = PngRenderer(fig)
+    r.png()
+    assert not _overlaps(fig)
+    frozen = right.get_position().x0
+    if axis == "y":
+        right.set_yticks([0, 0.5, 1], ["0", "a very wide tick label", "1"])
+    else:
+        right.set_xticks([0, 1], ["0", "a very long last label"])
+    r.png()
+    if axis == "y":
+        assert right.get_position().x0 > frozen + 20 / fig.bbox.width   # laid out again
+        assert not _overlaps(fig)
+    else:
+        box = right.xaxis.get_tightbbox(fig.canvas.get_renderer())
+        assert box.x1 <= fig.bbox.width + 1

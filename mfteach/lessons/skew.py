@@ -179,14 +179,20 @@ def optimizer_lr_sweep(split, grid=None, progress="auto", **config) -> dict:
     with progress_bar(sum(len(v) for v in grid.values()), "optimizer × lr sweep", progress) as bar:
         for opt, lrs in grid.items():
             t = time.perf_counter()
-            vals = []
+            vals, cost = [], 0.0
             for lr in lrs:
                 h = trained(split, skew_config(opt, lr, **config))
                 vals.append(h.val_rmse[-1] if h.ok else np.nan)
+                cost += h.seconds[-1] if h.seconds else 0.0  # its training time, when it trained
                 bar.update(1)
             out[opt] = (list(lrs), vals)
             best = np.nanmin(vals) if np.isfinite(vals).any() else np.nan
-            bar.note(f"{opt:12s} {len(lrs)} learning rates in {time.perf_counter() - t:4.1f} s; "
+            # runs kept from earlier (this kernel's or on disk) take no time now: say so, rather
+            # than "in 0.0 s"
+            took = time.perf_counter() - t
+            when = (f"in {took:4.1f} s" if took > 0.5 * cost
+                    else f"kept from an earlier run (trained in {cost:.1f} s)")
+            bar.note(f"{opt:12s} {len(lrs)} learning rates {when}; "
                      + (f"best val {best:.3f}" if np.isfinite(best) else "every run diverged"))
     return out
 

@@ -356,7 +356,10 @@ class Panel:
 
     def _write_status(self, job, msg):
         line = None if msg is not None else (self.describe(job.result) if self.describe else "")
-        self.status.value = status_html(line, msg, job, self.last_seconds,
+        # the current run's own draw time, not that of the sweep point drawn last
+        seconds = {**self.last_seconds, **{k: job.seconds[k] for k in ("draw", "encode")
+                                           if k in job.seconds}}
+        self.status.value = status_html(line, msg, job, seconds,
                                         self.pinned[0] if self.pinned else None)
 
     # -- display -----------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class PngRenderer:
         return canvas
 
     def _draw(self, canvas):
+        TextStamps.attach(canvas.get_renderer()).drawn.clear()
         canvas.draw()
         if not self._layout_frozen:
             self._freeze_layout(canvas)
@@ -123,27 +124,34 @@ class PngRenderer:
             self._room.append(max(left) + 2 if left else 1.0)
 
     def _labels_grew(self, canvas) -> bool:
-        """Did any y axis's labels grow into its left neighbour, or an x axis's off the figure?"""
-        renderer = canvas.get_renderer()
+        """Did any y axis's labels grow into its left neighbour, or an x axis's off the figure?
+        (Read from where the last draw put each text: asking the axes again lays out their
+        ticks once more, a fifth of a redraw.)"""
+        drawn = TextStamps.attach(canvas.get_renderer()).drawn
         if len(self.fig.axes) != len(self._room):
             return True
-        if any(_left(ax, renderer) < x0 for ax, x0 in zip(self.fig.axes, self._room)):
+        if any(_reach(ax.yaxis, drawn)[0] < x0 for ax, x0 in zip(self.fig.axes, self._room)
+               if ax.get_visible()):
             return True
         # the rightmost axes' x tick labels must stay on the figure
         right = max((ax.get_position().x1 for ax in self.fig.axes), default=0)
         w = self.fig.bbox.width
-        return any((bb := ax.xaxis.get_tightbbox(renderer)) is not None and bb.x1 > w
-                   for ax in self.fig.axes if ax.get_visible() and ax.get_position().x1 >= right - 1e-6)
+        return any(_reach(ax.xaxis, drawn)[1] > w for ax in self.fig.axes
+                   if ax.get_visible() and ax.get_position().x1 >= right - 1e-6)
 
 
 def _inside(a, b) -> bool:
     return b.x0 <= a.x0 and a.x1 <= b.x1 and b.y0 <= a.y0 and a.y1 <= b.y1
 
 
-def _left(ax, renderer) -> float:
-    """Left edge (pixels) of an axes' y ticks and label; +inf when the axis draws nothing."""
-    bb = ax.yaxis.get_tightbbox(renderer) if ax.get_visible() else None
-    return bb.x0 if bb is not None else float("inf")
+def _reach(axis, drawn) -> tuple:
+    """Leftmost and rightmost pixel of an axis's texts (label, offset, tick labels) as last drawn;
+    (inf, -inf) when it drew none."""
+    texts = [axis.label, axis.offsetText]
+    for t in axis.majorTicks + axis.minorTicks:
+        texts += (t.label1, t.label2)
+    spans = [drawn[t] for t in texts if t in drawn]
+    return (min(a for a, _ in spans), max(b for _, b in spans)) if spans else (np.inf, -np.inf)
 
 
 class TextStamps:
@@ -163,6 +171,7 @@ class TextStamps:
         self.renderer = renderer
         self.stamps = {}
         self._scratch = None
+        self.drawn = {}   # Text → (left, right) pixel of what was drawn of it (cleared by the caller)
 
     @classmethod
     def attach(cls, renderer):
@@ -172,12 +181,10 @@ class TextStamps:
         return renderer.draw_text.stamps
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        from matplotlib.backends.backend_agg import RendererAgg
-
         r = self.renderer
         if ismath or mtext is None or gc.get_clip_rectangle() is not None \
                 or gc.get_clip_path()[0] is not None:
-            return RendererAgg.draw_text(r, gc, x, y, s, prop, angle, ismath, mtext)
+            return self._agg(gc, x, y, s, prop, angle, ismath, mtext)
         feats = getattr(mtext, "get_fontfeatures", lambda: None)()  # (matplotlib ≥ 3.10)
         # hash(prop): a Text changes its FontProperties in place (and their == compares hashes)
         key = (s, hash(prop), float(angle), tuple(gc.get_rgb()), gc.get_alpha(),
@@ -188,11 +195,23 @@ class TextStamps:
         if stamp is None:
             stamp = self._make(gc, x, y, s, prop, angle, mtext, ix, iy)
             if stamp is None:  # touched the edge: let Agg draw it where it is
-                return RendererAgg.draw_text(r, gc, x, y, s, prop, angle, ismath, mtext)
+                return self._agg(gc, x, y, s, prop, angle, ismath, mtext)
             if len(self.stamps) >= self.LIMIT:
                 self.stamps.clear()
             self.stamps[key] = stamp
         self._blend(stamp, ix, iy)
+        if stamp[2].size:   # a line of a multi-line text widens what was drawn of it
+            a, b = ix + stamp[0] - 1, ix + stamp[0] + stamp[2].shape[1] + 1
+            old = self.drawn.get(mtext)
+            self.drawn[mtext] = (min(a, old[0]), max(b, old[1])) if old else (a, b)
+
+    def _agg(self, gc, x, y, s, prop, angle, ismath, mtext):
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        RendererAgg.draw_text(self.renderer, gc, x, y, s, prop, angle, ismath, mtext)
+        if mtext is not None:
+            box = mtext.get_window_extent(self.renderer)
+            self.drawn[mtext] = (box.x0, box.x1)
 
     def _make(self, gc, x, y, s, prop, angle, mtext, ix, iy):
         """Render with Agg into the scratch canvas; the stamp: (dx, dy, alpha (h, w), rgb (3,))
