@@ -95,13 +95,12 @@ def test_colour_size_and_string_each_get_their_own_stamp():
     _same_text(out, _pixels(fig, stamped=False), t)
 
 
-@pytest.mark.parametrize("case", ["clipped", "edge", "math"])
+@pytest.mark.parametrize("case", ["clipped", "edge"])
 def test_what_a_stamp_could_get_wrong_is_drawn_whole_elsewhere(case):
     """Drawn once where it is cut (by its clip box or the canvas edge), then moved inside: it
     must show whole there, like Agg draws it — not a cut stamp carried over."""
-    start, then = {"clipped": ((0.9, 0.5), (0.2, 0.5)), "edge": ((1.05, 0.5), (0.2, 0.5)),
-                   "math": ((0.2, 0.5), (0.5, 0.3))}[case]
-    s = r"$\sigma^2 + \lambda$" if case == "math" else "a label that runs on and on"
+    start, then = {"clipped": ((0.9, 0.5), (0.2, 0.5)), "edge": ((1.05, 0.5), (0.2, 0.5))}[case]
+    s = "a label that runs on and on"
     fig = _fig([(*start, s, {"clip_on": case == "clipped"})])
     fig.axes[0].set_axis_off()  # no tick labels (stamped) near the text
     canvas = FigureCanvasAgg(fig)
@@ -117,6 +116,40 @@ def test_what_a_stamp_could_get_wrong_is_drawn_whole_elsewhere(case):
         _same_text(out, ref, t)
     else:                                      # never stamped: exactly Agg's pixels
         assert np.array_equal(out, ref)
+
+
+def test_math_and_multi_line_text_are_stamped_like_agg_draws_them():
+    """Log-axis tick labels are mathtext, and bar labels have two lines (drawn line by line,
+    without their Text): both stamped, both where Agg puts them, moved or not."""
+    fig = _fig([(0.1, 0.5, r"$\sigma^2 + 10^{-3}$", {}), (0.5, 0.3, "3.83\n(n=15)", {})])
+    fig.axes[0].set_yscale("log")
+    canvas = FigureCanvasAgg(fig)
+    stamps = TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    assert any(k[0].startswith("$") for k in stamps.stamps)          # math was stamped
+    assert any(k[0] == "(n=15)" for k in stamps.stamps)              # so was each line
+    for t, pos in zip(fig.axes[0].texts, ((0.4, 0.7), (0.15, 0.2))):
+        t.set_position(pos)
+    canvas.draw()
+    out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    ref = _pixels(fig, stamped=False)
+    for t in fig.axes[0].texts:
+        _same_text(out, ref, t)
+    assert np.abs(out - ref).mean() < 1.0
+
+
+def test_usetex_is_left_to_agg(monkeypatch):
+    from mfteach.ui import render
+
+    seen = []
+    monkeypatch.setattr(render.TextStamps, "_agg", lambda self, *a: seen.append(a[3]))
+    fig = _fig([])
+    canvas = FigureCanvasAgg(fig)
+    stamps = TextStamps.attach(canvas.get_renderer())
+    gc = canvas.get_renderer().new_gc()
+    stamps.draw_text(gc, 10, 10, "tex", fig.axes[0].xaxis.label.get_fontproperties(), 0,
+                     ismath="TeX")
+    assert seen == ["tex"] and not stamps.stamps
 
 
 def test_the_panel_renderer_uses_stamps_and_keeps_them_bounded(monkeypatch):
@@ -141,7 +174,7 @@ def _overlaps(fig):
     return inter is not None and inter.width > 0 and inter.height > 0
 
 
-@pytest.mark.parametrize("axis", ["y", "x"])
+@pytest.mark.parametrize("axis", ["y", "x", "x, two lines"])
 def test_labels_that_outgrow_the_frozen_layout_get_a_new_one(axis):
     """The frozen layout is redone when, as drawn, a y axis's labels reach into the axes on its
     left, or the right axes' x labels run off the figure (read from the texts' drawn extents)."""
@@ -155,8 +188,10 @@ def test_labels_that_outgrow_the_frozen_layout_get_a_new_one(axis):
     frozen = right.get_position().x0
     if axis == "y":
         right.set_yticks([0, 0.5, 1], ["0", "a very wide tick label", "1"])
-    else:
+    elif axis == "x":
         right.set_xticks([0, 1], ["0", "a very long last label"])
+    else:  # drawn line by line, without its Text: measured instead
+        right.set_xticks([0, 1], ["0", "cold\na very long last label"])
     r.png()
     if axis == "y":
         assert right.get_position().x0 > frozen + 20 / fig.bbox.width   # laid out again

@@ -4,6 +4,7 @@ setting."""
 from __future__ import annotations
 
 import io
+import math
 import time
 
 import numpy as np
@@ -127,16 +128,17 @@ class PngRenderer:
         """Did any y axis's labels grow into its left neighbour, or an x axis's off the figure?
         (Read from where the last draw put each text: asking the axes again lays out their
         ticks once more, a fifth of a redraw.)"""
-        drawn = TextStamps.attach(canvas.get_renderer()).drawn
+        renderer = canvas.get_renderer()
+        drawn = TextStamps.attach(renderer).drawn
         if len(self.fig.axes) != len(self._room):
             return True
-        if any(_reach(ax.yaxis, drawn)[0] < x0 for ax, x0 in zip(self.fig.axes, self._room)
+        if any(_reach(ax.yaxis, drawn, renderer)[0] < x0 for ax, x0 in zip(self.fig.axes, self._room)
                if ax.get_visible()):
             return True
         # the rightmost axes' x tick labels must stay on the figure
         right = max((ax.get_position().x1 for ax in self.fig.axes), default=0)
         w = self.fig.bbox.width
-        return any(_reach(ax.xaxis, drawn)[1] > w for ax in self.fig.axes
+        return any(_reach(ax.xaxis, drawn, renderer)[1] > w for ax in self.fig.axes
                    if ax.get_visible() and ax.get_position().x1 >= right - 1e-6)
 
 
@@ -144,13 +146,24 @@ def _inside(a, b) -> bool:
     return b.x0 <= a.x0 and a.x1 <= b.x1 and b.y0 <= a.y0 and a.y1 <= b.y1
 
 
-def _reach(axis, drawn) -> tuple:
+def _reach(axis, drawn, renderer) -> tuple:
     """Leftmost and rightmost pixel of an axis's texts (label, offset, tick labels) as last drawn;
-    (inf, -inf) when it drew none."""
+    (inf, -inf) when it drew none. A multi-line text is drawn line by line without its Text, so
+    it is measured (when its tick is in view)."""
+    lo, hi = sorted(axis.get_view_interval())
+    span = (hi - lo) * 1e-9
     texts = [axis.label, axis.offsetText]
     for t in axis.majorTicks + axis.minorTicks:
-        texts += (t.label1, t.label2)
-    spans = [drawn[t] for t in texts if t in drawn]
+        loc = t.get_loc()
+        if loc is not None and lo - span <= loc <= hi + span:
+            texts += (t.label1, t.label2)
+    spans = []
+    for t in texts:
+        if t in drawn:
+            spans.append(drawn[t])
+        elif "\n" in t.get_text() and t.get_visible():
+            box = t.get_window_extent(renderer)
+            spans.append((box.x0, box.x1))
     return (min(a for a, _ in spans), max(b for _, b in spans)) if spans else (np.inf, -np.inf)
 
 
@@ -162,7 +175,8 @@ class TextStamps:
     A text not seen before is drawn by Agg itself into a scratch canvas of the same size, at the
     same place; the pixels it covered become its stamp (coverage × colour). Later it is blended
     into the image at its new place, rounded to the whole pixel (≤ ½ pixel from where Agg would
-    put it). Clipped text and math fall back to Agg, as does a text that touched the canvas edge.
+    put it). Mathtext (log-axis tick labels) is stamped the same way. Clipped text, usetex, and
+    text at the canvas edge (or with ink outside its measured box) are left to Agg.
     """
 
     LIMIT = 4096   # stamps kept per renderer (tick labels come and go); past it, start afresh
@@ -182,25 +196,25 @@ class TextStamps:
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         r = self.renderer
-        if ismath or mtext is None or gc.get_clip_rectangle() is not None \
+        if ismath not in (False, True) or gc.get_clip_rectangle() is not None \
                 or gc.get_clip_path()[0] is not None:
             return self._agg(gc, x, y, s, prop, angle, ismath, mtext)
         feats = getattr(mtext, "get_fontfeatures", lambda: None)()  # (matplotlib ≥ 3.10)
         # hash(prop): a Text changes its FontProperties in place (and their == compares hashes)
-        key = (s, hash(prop), float(angle), tuple(gc.get_rgb()), gc.get_alpha(),
+        key = (s, bool(ismath), hash(prop), float(angle), tuple(gc.get_rgb()), gc.get_alpha(),
                gc.get_forced_alpha(), gc.get_antialiased(), r.dpi,
                tuple(feats) if feats else None, getattr(mtext, "get_language", lambda: None)())
         ix, iy = int(round(x)), int(round(y))
         stamp = self.stamps.get(key)
         if stamp is None:
-            stamp = self._make(gc, x, y, s, prop, angle, mtext, ix, iy)
+            stamp = self._make(gc, x, y, s, prop, angle, bool(ismath), mtext, ix, iy)
             if stamp is None:  # touched the edge: let Agg draw it where it is
                 return self._agg(gc, x, y, s, prop, angle, ismath, mtext)
             if len(self.stamps) >= self.LIMIT:
                 self.stamps.clear()
             self.stamps[key] = stamp
         self._blend(stamp, ix, iy)
-        if stamp[2].size:   # a line of a multi-line text widens what was drawn of it
+        if stamp[2].size and mtext is not None:  # (a multi-line text's lines come without it)
             a, b = ix + stamp[0] - 1, ix + stamp[0] + stamp[2].shape[1] + 1
             old = self.drawn.get(mtext)
             self.drawn[mtext] = (min(a, old[0]), max(b, old[1])) if old else (a, b)
@@ -213,33 +227,38 @@ class TextStamps:
             box = mtext.get_window_extent(self.renderer)
             self.drawn[mtext] = (box.x0, box.x1)
 
-    def _make(self, gc, x, y, s, prop, angle, mtext, ix, iy):
+    def _make(self, gc, x, y, s, prop, angle, ismath, mtext, ix, iy):
         """Render with Agg into the scratch canvas; the stamp: (dx, dy, alpha (h, w), rgb (3,))
         relative to (ix, iy), or None when the text reaches the canvas edge."""
         from matplotlib.backends.backend_agg import RendererAgg
 
         r = self.renderer
-        box = mtext.get_window_extent(r)          # (display pixels; metrics cached by Text)
-        if box.x0 < 0 or box.y0 < 0 or box.x1 > r.width or box.y1 > r.height:
-            return None  # partly off the canvas: a stamp made here would carry the cut
+        # The line's ink box about its baseline start (x, y) (pixels, y down), turned by the
+        # angle, with 2 pixels of room for antialiasing (ink found on that border: Agg draws it)
+        w, h, d = RendererAgg.get_text_width_height_descent(r, s, prop, ismath)
+        c, sn = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        xs, ys = [], []
+        for bx, by in ((0, d - h), (w, d - h), (0, d), (w, d)):
+            xs.append(x + bx * c + by * sn)
+            ys.append(y - bx * sn + by * c)
+        m = 2
+        x0, x1 = int(min(xs) - m), int(math.ceil(max(xs) + m)) + 1
+        y0, y1 = int(min(ys) - m), int(math.ceil(max(ys) + m)) + 1
+        if x0 < 0 or y0 < 0 or x1 > r.width or y1 > r.height:
+            return None  # at or past the canvas edge: a stamp made here could carry a cut
         if self._scratch is None or (self._scratch.width, self._scratch.height) != (r.width, r.height):
             self._scratch = RendererAgg(r.width, r.height, r.dpi)
         scratch = self._scratch
         scratch.clear()
-        RendererAgg.draw_text(scratch, gc, x, y, s, prop, angle, False, mtext)
-        img = np.asarray(scratch.buffer_rgba())   # (H, W, 4), transparent but for the text
-        w, h, _ = RendererAgg.get_text_width_height_descent(r, s, prop, False)
-        reach = int(np.ceil(w + h)) + 4           # any rotation stays within this of (x, y)
-        H, W = img.shape[:2]
-        x0, x1 = max(ix - reach, 0), min(ix + reach + 1, W)
-        y0, y1 = max(iy - reach, 0), min(iy + reach + 1, H)
-        alpha = img[y0:y1, x0:x1, 3]
+        RendererAgg.draw_text(scratch, gc, x, y, s, prop, angle, ismath, mtext)
+        alpha = np.asarray(scratch.buffer_rgba())[y0:y1, x0:x1, 3]   # transparent but the text
         rows, cols = np.nonzero(alpha)
         if rows.size == 0:  # nothing visible (blank or fully transparent text)
             return (0, 0, np.zeros((0, 0), np.float32), np.zeros(3, np.float32))
         r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-        if y0 + r0 == 0 or x0 + c0 == 0 or y0 + r1 == H or x0 + c1 == W:
-            return None  # cut off by the edge here: elsewhere it would show the cut
+        if r0 == 0 or c0 == 0 or r1 == alpha.shape[0] or c1 == alpha.shape[1]:
+            return None  # ink beyond the box it should stay in: leave this one to Agg
+        img = np.asarray(scratch.buffer_rgba())
         patch = img[y0 + r0:y0 + r1, x0 + c0:x0 + c1]
         # Agg on a transparent canvas leaves the text's colour where it drew (straight alpha)
         rgb = patch[..., :3].reshape(-1, 3)[np.argmax(patch[..., 3])].astype(np.float32)
