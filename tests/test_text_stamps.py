@@ -199,3 +199,19 @@ def test_labels_that_outgrow_the_frozen_layout_get_a_new_one(axis):
     else:
         box = right.xaxis.get_tightbbox(fig.canvas.get_renderer())
         assert box.x1 <= fig.bbox.width + 1
+
+
+def test_text_whose_ink_is_not_where_it_was_measured_is_left_to_agg(monkeypatch):
+    """A stamp is cut from the box the text measures; if the ink lands elsewhere (a font or
+    backend quirk), the text must still show (drawn by Agg), never vanish as an empty stamp."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    fig = _fig([(0.3, 0.5, "still here", {})])
+    fig.axes[0].set_axis_off()
+    monkeypatch.setattr(RendererAgg, "get_text_width_height_descent",
+                        lambda self, s, prop, ismath: (2.0, 2.0, -30.0) if s == "still here"
+                        else (0.0, 0.0, 0.0))
+    monkeypatch.setattr(TextStamps, "_blend", lambda *a: pytest.fail("stamped"))
+    out = _pixels(fig, stamped=True)
+    monkeypatch.undo()
+    assert np.array_equal(out, _pixels(fig, stamped=False))

@@ -253,8 +253,10 @@ class TextStamps:
         RendererAgg.draw_text(scratch, gc, x, y, s, prop, angle, ismath, mtext)
         alpha = np.asarray(scratch.buffer_rgba())[y0:y1, x0:x1, 3]   # transparent but the text
         rows, cols = np.nonzero(alpha)
-        if rows.size == 0:  # nothing visible (blank or fully transparent text)
-            return (0, 0, np.zeros((0, 0), np.float32), np.zeros(3, np.float32))
+        if rows.size == 0:
+            if np.asarray(scratch.buffer_rgba())[..., 3].any():
+                return None  # its ink is not where it was measured to be: Agg draws this one
+            return (0, 0, np.zeros((0, 0), np.float32), np.zeros(3, np.float32))  # blank text
         r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
         if r0 == 0 or c0 == 0 or r1 == alpha.shape[0] or c1 == alpha.shape[1]:
             return None  # ink beyond the box it should stay in: leave this one to Agg
