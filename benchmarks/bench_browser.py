@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from browser.conftest import CHROMIUM, Server, free_port, private_env  # noqa: E402
+from browser.conftest import start_lab as browser_lab  # noqa: E402
 from mfteach.cli import voila_args  # noqa: E402
 
 KERNEL_IDLE = "() => /\\|\\s*Idle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')"
@@ -75,25 +76,7 @@ def load():
 def start_lab(workdir: Path, tmp: Path) -> Server:
     env = private_env(tmp)
     env["MFTEACH_RUN_CACHE"] = str(tmp / "runs")  # empty: a move is a real retrain
-    settings = tmp / "user-settings"
-    for rel, body in {
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-            {"fetchNews": "false", "checkForUpdates": False},
-        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    }.items():
-        f = settings / rel
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(json.dumps(body))
-    port, token = free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--LabApp.user_settings_dir={settings}",
-           f"--LabApp.workspaces_dir={tmp / 'workspaces'}", f"--ServerApp.root_dir={workdir}"]
-    srv = Server(cmd, workdir, env, f"http://127.0.0.1:{port}", tmp / "lab.log")
-    srv.token = token
-    srv.wait(f"http://127.0.0.1:{port}/api/status?token={token}")
-    return srv
+    return browser_lab(workdir, tmp, env)   # the browser tests' JupyterLab set-up
 
 
 def controls_of(panel):

@@ -126,10 +126,11 @@ def workdir(tmp_path_factory):
     return d
 
 
-@pytest.fixture(scope="session")
-def lab(workdir, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("lab")
-    env = private_env(tmp)
+def start_lab(workdir, tmp, env=None) -> Server:
+    """JupyterLab on ``workdir``, on 127.0.0.1 with a random token and private settings (no news,
+    no autosave, no windowing: every cell in the DOM), started and answering; ``env``: the
+    server's environment (default ``private_env(tmp)``). Also used by benchmarks/bench_browser.py."""
+    env = private_env(tmp) if env is None else env
     settings = tmp / "user-settings"
     for rel, body in {
         "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
@@ -148,7 +149,17 @@ def lab(workdir, tmp_path_factory):
     srv = Server(cmd, workdir, env, f"http://127.0.0.1:{port}", tmp / "lab.log")
     try:
         srv.start_seconds = srv.wait(f"http://127.0.0.1:{port}/api/status?token={token}")
-        srv.token = token
+    except BaseException:
+        srv.stop()
+        raise
+    srv.token = token
+    return srv
+
+
+@pytest.fixture(scope="session")
+def lab(workdir, tmp_path_factory):
+    srv = start_lab(workdir, tmp_path_factory.mktemp("lab"))
+    try:
         yield srv
     finally:
         srv.stop()
