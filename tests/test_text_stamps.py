@@ -37,11 +37,27 @@ def _ink(img, text):
     return total, (x0 + (xs * ink).sum() / total, y0 + (ys * ink).sum() / total)
 
 
+def _same_elsewhere(out, ref, fig):
+    """Away from every text (its box and 2 pixels round it) the images are identical: nothing
+    left behind where a text was, nothing else changed."""
+    from matplotlib.text import Text
+
+    r = fig.canvas.get_renderer()
+    keep = np.ones(out.shape[:2], bool)
+    h = out.shape[0]
+    for t in fig.findobj(Text):
+        if t.get_visible() and t.get_text():
+            b = t.get_window_extent(r)
+            keep[max(int(h - b.y1) - 2, 0):int(h - b.y0) + 3, max(int(b.x0) - 2, 0):int(b.x1) + 3] = False
+    assert np.array_equal(out[keep], ref[keep])
+
+
 def _same_text(out, ref, text):
-    """Stamped like Agg: as much ink (±3 %), its centre within half a pixel (the rounding)."""
+    """Stamped like Agg: as much ink (±3 %), its centre within half a pixel in x and in y (the
+    rounding to the whole pixel; 0.05 for the centroid's own noise)."""
     (a, ca), (b, cb) = _ink(out, text), _ink(ref, text)
     assert abs(a - b) <= 0.03 * b, (text.get_text(), a, b)
-    assert max(abs(ca[0] - cb[0]), abs(ca[1] - cb[1])) <= 0.5 + 1e-6, (text.get_text(), ca, cb)
+    assert max(abs(ca[0] - cb[0]), abs(ca[1] - cb[1])) <= 0.55, (text.get_text(), ca, cb)
 
 
 def test_stamped_text_matches_agg_and_is_reused():
@@ -57,7 +73,7 @@ def test_stamped_text_matches_agg_and_is_reused():
     canvas.draw()                             # a redraw reuses every stamp...
     assert len(stamps.stamps) == made
     out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
-    assert np.abs(out - ref).mean() < 1.0     # ...and looks like Agg's own text
+    _same_elsewhere(out, ref, fig)            # ...and looks like Agg's own text
     for t in fig.axes[0].texts:
         _same_text(out, ref, t)
 
@@ -72,8 +88,8 @@ def test_a_moved_text_is_stamped_at_its_new_place():
     out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
     ref = _pixels(fig, stamped=False)
     _same_text(out, ref, fig.axes[0].texts[0])
-    # where it was is empty now (only the line and axes remain: compare with Agg there too)
-    assert np.abs(out - ref).mean() < 1.0
+    # where it was is empty now (only the line and axes remain, as Agg draws them)
+    _same_elsewhere(out, ref, fig)
 
 
 def test_colour_size_and_string_each_get_their_own_stamp():
@@ -135,7 +151,7 @@ def test_math_and_multi_line_text_are_stamped_like_agg_draws_them():
     ref = _pixels(fig, stamped=False)
     for t in fig.axes[0].texts:
         _same_text(out, ref, t)
-    assert np.abs(out - ref).mean() < 1.0
+    _same_elsewhere(out, ref, fig)
 
 
 def test_usetex_is_left_to_agg(monkeypatch):
@@ -174,12 +190,18 @@ def _overlaps(fig):
     return inter is not None and inter.width > 0 and inter.height > 0
 
 
-@pytest.mark.parametrize("axis", ["y", "x", "x, two lines"])
+@pytest.mark.parametrize("axis", ["y", "x", "x, two lines", "y on the right", "x label lines"])
 def test_labels_that_outgrow_the_frozen_layout_get_a_new_one(axis):
     """The frozen layout is redone when, as drawn, a y axis's labels reach into the axes on its
     left, or the right axes' x labels run off the figure (read from the texts' drawn extents)."""
     fig = Figure(figsize=(6, 2.5), dpi=80, layout="constrained")
     left, right = fig.subplots(1, 2)
+    if axis == "x label lines":   # upper axes over lower axes: a longer x label runs down
+        fig = Figure(figsize=(4, 4), dpi=80, layout="constrained")
+        left, right = fig.subplots(2, 1)
+        right.set_title("the lower axes' title")
+    if axis == "y on the right":
+        right.yaxis.tick_right()
     for ax in (left, right):
         ax.plot([0, 1], [0, 1])
     r = PngRenderer(fig)
@@ -188,6 +210,10 @@ def test_labels_that_outgrow_the_frozen_layout_get_a_new_one(axis):
     frozen = right.get_position().x0
     if axis == "y":
         right.set_yticks([0, 0.5, 1], ["0", "a very wide tick label", "1"])
+    elif axis == "y on the right":
+        right.set_yticks([0, 0.5, 1], ["0", "a very wide tick label", "1"])
+    elif axis == "x label lines":
+        left.set_xlabel("one\ntwo\nthree\nfour lines")
     elif axis == "x":
         right.set_xticks([0, 1], ["0", "a very long last label"])
     else:  # drawn line by line, without its Text: measured instead
@@ -196,6 +222,10 @@ def test_labels_that_outgrow_the_frozen_layout_get_a_new_one(axis):
     if axis == "y":
         assert right.get_position().x0 > frozen + 20 / fig.bbox.width   # laid out again
         assert not _overlaps(fig)
+    elif axis in ("y on the right", "x label lines"):
+        assert not _overlaps(fig)
+        r = fig.canvas.get_renderer()
+        assert all(ax.get_tightbbox(r).x1 <= fig.bbox.width + 1 for ax in fig.axes)
     else:
         box = right.xaxis.get_tightbbox(fig.canvas.get_renderer())
         assert box.x1 <= fig.bbox.width + 1
@@ -215,3 +245,97 @@ def test_text_whose_ink_is_not_where_it_was_measured_is_left_to_agg(monkeypatch)
     out = _pixels(fig, stamped=True)
     monkeypatch.undo()
     assert np.array_equal(out, _pixels(fig, stamped=False))
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_a_stamp_is_within_half_a_pixel_wherever_it_goes(rotation):
+    """Agg places glyphs to 1/64 pixel: a stamp made at one fraction and put down at another
+    must still sit within ½ pixel of Agg's text (made at a whole pixel, put at a whole pixel)."""
+    fig = Figure(figsize=(4, 3), dpi=80)                         # 320 × 240 pixels
+    t = fig.text(100.49 / 320, 120.49 / 240, "RMSE 0.913", rotation=rotation)
+    canvas = FigureCanvasAgg(fig)
+    TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    for k in range(1, 9):                                         # ⅛-pixel steps, x then y
+        for dx, dy in ((k / 8, 0), (0, -k / 8)):
+            t.set_position(((100.49 + dx) / 320, (120.49 + dy) / 240))
+            canvas.draw()
+            out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+            _same_text(out, _pixels(fig, stamped=False), t)
+
+
+def test_stamps_keep_their_colour_on_a_transparent_figure():
+    """savefig(transparent=True) at the panel's dpi draws through the stamped renderer: a
+    text's edges must keep its colour at partial alpha, as Agg's do (not fade to the
+    background's)."""
+    fig = _fig([(0.1, 0.5, "orange words", {"color": (1.0, 0.5, 0.0)})])
+    fig.patch.set_alpha(0.0)
+    fig.axes[0].patch.set_alpha(0.0)
+    canvas = FigureCanvasAgg(fig)
+    TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    canvas.draw()                             # (stamped now)
+    out = np.asarray(canvas.buffer_rgba()).astype(int)
+    ref = FigureCanvasAgg(fig)
+    ref.draw()
+    agg = np.asarray(ref.buffer_rgba()).astype(int)
+    t = fig.axes[0].texts[0]
+    box = t.get_window_extent(canvas.get_renderer())
+    h = out.shape[0]
+    area = (slice(int(h - box.y1), int(h - box.y0) + 1), slice(int(box.x0), int(box.x1) + 1))
+    edge = (out[area][..., 3] > 0) & (out[area][..., 3] < 255)
+    assert edge.sum() > 20
+    g_over_r = out[area][edge][:, 1] / out[area][edge][:, 0]
+    assert np.allclose(g_over_r, 0.5, atol=0.02)             # orange, like Agg's own edges
+    ref_edge = (agg[area][..., 3] > 0) & (agg[area][..., 3] < 255)
+    assert np.allclose(agg[area][ref_edge][:, 1] / agg[area][ref_edge][:, 0], 0.5, atol=0.02)
+
+
+def test_a_font_setting_changed_between_draws_is_drawn_in_the_new_font():
+    import matplotlib
+
+    fig = _fig([(0.1, 0.5, "Serif or sans", {})])
+    fig.axes[0].set_axis_off()
+    canvas = FigureCanvasAgg(fig)
+    TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    with matplotlib.rc_context({"font.sans-serif": ["DejaVu Serif"]}):
+        canvas.draw()
+        out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+        ref = _pixels(fig, stamped=False)
+    _same_text(out, ref, fig.axes[0].texts[0])
+
+
+@pytest.mark.parametrize("case", ["not antialiased", "a fraction bar"])
+def test_text_a_stamp_would_place_a_pixel_off_is_left_to_agg(case):
+    kw = {"antialiased": False} if case == "not antialiased" else {}
+    s = "no smoothing" if case == "not antialiased" else r"$\frac{1}{\sqrt{d}}$"
+    fig = _fig([(0.3, 0.5, s, kw)])
+    fig.axes[0].set_axis_off()
+    canvas = FigureCanvasAgg(fig)
+    stamps = TextStamps.attach(canvas.get_renderer())
+    canvas.draw()
+    fig.axes[0].texts[0].set_position((0.4123, 0.3377))
+    canvas.draw()
+    assert not stamps.stamps
+    out = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    assert np.array_equal(out, _pixels(fig, stamped=False))
+
+
+def test_text_laid_out_unlike_its_measure_is_left_to_agg():
+    """Font features can lay a text out wider than it measures (no kerning): the glyphs past a
+    gap would be cut from the stamp. The text must show whole."""
+    fig = _fig([])
+    try:
+        t = fig.axes[0].text(0.02, 0.5, "AVAWAVAWAVAWAVAWAVAW  x1", fontfeatures=["-kern"])
+    except (AttributeError, TypeError):
+        pytest.skip("this matplotlib has no fontfeatures")
+    fig.axes[0].set_axis_off()
+    stamped, ref = _pixels(fig, stamped=True), _pixels(fig, stamped=False)
+    assert np.array_equal(stamped, ref)
+
+
+def test_a_figure_too_narrow_for_the_extra_room_still_renders():
+    fig = Figure(figsize=(0.3, 1.0), dpi=80, layout="constrained")
+    fig.subplots().plot([0, 1], [0, 1])
+    assert PngRenderer(fig).png()[:4] == b"\x89PNG"

@@ -27,11 +27,12 @@ class PngRenderer:
                 and "wspace" in self._engine.get():
             width = fig.get_figwidth()
             # room on the left for y labels, and on the right for an x label that outgrows the
-            # axes' end (e.g. epochs 15 → 40)
-            self._engine.set(rect=(self.GROW / width, 0, 1 - 1.5 * self.GROW / width, 1),
-                             wspace=self._engine.get()["wspace"] + self.GROW / width)
+            # axes' end (e.g. epochs 15 → 40); not on a figure too narrow to spare it
+            if 2.5 * self.GROW / width < 0.5:
+                self._engine.set(rect=(self.GROW / width, 0, 1 - 1.5 * self.GROW / width, 1),
+                                 wspace=self._engine.get()["wspace"] + self.GROW / width)
         self._layout_frozen = False
-        self._room = []           # per axes: the leftmost x (pixels) its y labels may reach
+        self._accepted = set()    # layout problems already there when it was frozen
         self._drawn = False
         self._boxes = {}          # axes → its tight bbox (pixels) when last drawn
         self.seconds = {"draw": 0.0, "encode": 0.0}
@@ -73,10 +74,11 @@ class PngRenderer:
         canvas.draw()
         if not self._layout_frozen:
             self._freeze_layout(canvas)
-        elif self._labels_grew(canvas):
-            # Tick labels got wider than the frozen layout left room for (e.g. 0–5 → 0.0–2.0),
-            # so a y label would run into its neighbour: lay out once more, then freeze again.
+        elif self._layout_broke(canvas):
+            # Labels outgrew the frozen layout (e.g. ticks 0–5 → 0.0–2.0): one axes' texts now
+            # run into another's or off the figure. Lay out once more, then freeze again.
             self.fig.set_layout_engine(self._engine or "constrained")
+            TextStamps.attach(canvas.get_renderer()).drawn.clear()
             canvas.draw()
             self._freeze_layout(canvas)
         self._drawn = True
@@ -112,59 +114,68 @@ class PngRenderer:
     def _freeze_layout(self, canvas):
         self.fig.set_layout_engine("none")
         self._layout_frozen = True
-        renderer = canvas.get_renderer()
-        # How far left each y axis (ticks + label) may grow before it needs a new layout: to the
-        # right edge of whatever sits left of it in its row (or the figure's edge).
-        boxes = [ax.get_tightbbox(renderer) if ax.get_visible() else None for ax in self.fig.axes]
-        self._room = []
-        for ax in self.fig.axes:
-            me = ax.get_position()
-            left = [b.x1 for o, b in zip(self.fig.axes, boxes) if b is not None and o is not ax
-                    and o.get_position().x1 <= me.x0 and o.get_position().y0 < me.y1
-                    and me.y0 < o.get_position().y1]
-            self._room.append(max(left) + 2 if left else 1.0)
+        # what a fresh layout could not avoid (a figure too small) is not a reason to redo it
+        self._accepted = self._problems(canvas)
 
-    def _labels_grew(self, canvas) -> bool:
-        """Did any y axis's labels grow into its left neighbour, or an x axis's off the figure?
-        (Read from where the last draw put each text: asking the axes again lays out their
-        ticks once more, a fifth of a redraw.)"""
+    def _problems(self, canvas) -> set:
+        """Each axes' area as last drawn (its frame and its texts: tick labels, axis labels,
+        offsets, titles): pairs of axes whose areas overlap, and axes reaching off the figure.
+        Read from where the draw put each text (asking the axes again lays their ticks out
+        once more, a fifth of a redraw)."""
         renderer = canvas.get_renderer()
         drawn = TextStamps.attach(renderer).drawn
-        if len(self.fig.axes) != len(self._room):
-            return True
-        if any(_reach(ax.yaxis, drawn, renderer)[0] < x0 for ax, x0 in zip(self.fig.axes, self._room)
-               if ax.get_visible()):
-            return True
-        # the rightmost axes' x tick labels must stay on the figure
-        right = max((ax.get_position().x1 for ax in self.fig.axes), default=0)
-        w = self.fig.bbox.width
-        return any(_reach(ax.xaxis, drawn, renderer)[1] > w for ax in self.fig.axes
-                   if ax.get_visible() and ax.get_position().x1 >= right - 1e-6)
+        axes = [ax for ax in self.fig.axes if ax.get_visible()]
+        boxes = [_area(ax, drawn, renderer) for ax in axes]
+        w, h = self.fig.bbox.width, self.fig.bbox.height
+        out = {("count", len(self.fig.axes))}
+        for i, (x0, y0, x1, y1) in enumerate(boxes):
+            if x0 < -1 or y0 < -1 or x1 > w + 1 or y1 > h + 1:
+                out.add(("off", id(axes[i])))
+            for j in range(i):
+                a = boxes[j]
+                if min(x1, a[2]) - max(x0, a[0]) > 1 and min(y1, a[3]) - max(y0, a[1]) > 1:
+                    out.add(("overlap", id(axes[j]), id(axes[i])))
+        return out
+
+    def _layout_broke(self, canvas) -> bool:
+        """A problem the frozen layout did not have: labels grew into a neighbour or off the
+        figure (or axes came or went)."""
+        return bool(self._problems(canvas) - self._accepted)
 
 
 def _inside(a, b) -> bool:
     return b.x0 <= a.x0 and a.x1 <= b.x1 and b.y0 <= a.y0 and a.y1 <= b.y1
 
 
-def _reach(axis, drawn, renderer) -> tuple:
-    """Leftmost and rightmost pixel of an axis's texts (label, offset, tick labels) as last drawn;
-    (inf, -inf) when it drew none. A multi-line text is drawn line by line without its Text, so
-    it is measured (when its tick is in view)."""
-    lo, hi = sorted(axis.get_view_interval())
-    span = (hi - lo) * 1e-9
-    texts = [axis.label, axis.offsetText]
-    for t in axis.majorTicks + axis.minorTicks:
-        loc = t.get_loc()
-        if loc is not None and lo - span <= loc <= hi + span:
-            texts += (t.label1, t.label2)
-    spans = []
+def _area(ax, drawn, renderer) -> tuple:
+    """(x0, y0, x1, y1), display pixels: the axes' frame and the texts it drew around it."""
+    x0, y0, x1, y1 = ax.bbox.extents
+    texts = [ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)]
+    for axis in (ax.xaxis, ax.yaxis):
+        texts += [axis.label, axis.offsetText]
+        lo, hi = sorted(axis.get_view_interval())
+        span = (hi - lo) * 1e-9
+        for t in axis.majorTicks + axis.minorTicks:
+            loc = t.get_loc()
+            if loc is not None and lo - span <= loc <= hi + span:
+                texts += (t.label1, t.label2)
     for t in texts:
-        if t in drawn:
-            spans.append(drawn[t])
-        elif "\n" in t.get_text() and t.get_visible():
-            box = t.get_window_extent(renderer)
-            spans.append((box.x0, box.x1))
-    return (min(a for a, _ in spans), max(b for _, b in spans)) if spans else (np.inf, -np.inf)
+        if t is None:
+            continue
+        box = drawn.get(t)
+        if box is None and "\n" in t.get_text() and t.get_visible() and t.get_text().strip():
+            # a multi-line text is drawn line by line, without its Text: measure it
+            e = t.get_window_extent(renderer)
+            box = (e.x0, e.y0, e.x1, e.y1)
+        if box is not None:
+            x0, y0, x1, y1 = min(x0, box[0]), min(y0, box[1]), max(x1, box[2]), max(y1, box[3])
+    return x0, y0, x1, y1
+
+
+def _font_file(prop) -> str:
+    from matplotlib import font_manager
+
+    return font_manager.findfont(prop)   # (cached by matplotlib, rcParams included)
 
 
 class TextStamps:
@@ -172,11 +183,13 @@ class TextStamps:
     FreeType is about half of a panel's redraw, and most of its text (titles, labels, legends,
     tick labels) comes back unchanged from one move to the next.
 
-    A text not seen before is drawn by Agg itself into a scratch canvas of the same size, at the
-    same place; the pixels it covered become its stamp (coverage × colour). Later it is blended
-    into the image at its new place, rounded to the whole pixel (≤ ½ pixel from where Agg would
-    put it). Mathtext (log-axis tick labels) is stamped the same way. Clipped text, usetex, and
-    text at the canvas edge (or with ink outside its measured box) are left to Agg.
+    A text not seen before is drawn by Agg itself into a scratch canvas of the same size, at its
+    place rounded to the whole pixel; the pixels it covered become its stamp (coverage × colour),
+    blended in ("over", as Agg blends) there and at every later place, rounded the same way: it
+    sits within ½ pixel of where Agg would put it, in x and in y. Mathtext without bars (log-axis
+    tick labels) is stamped too. Left to Agg: clipped text, usetex, text that is not
+    antialiased, math with fraction or root bars, text at the canvas edge, and text whose ink is
+    not inside the box it measures.
     """
 
     LIMIT = 4096   # stamps kept per renderer (tick labels come and go); past it, start afresh
@@ -185,7 +198,7 @@ class TextStamps:
         self.renderer = renderer
         self.stamps = {}
         self._scratch = None
-        self.drawn = {}   # Text → (left, right) pixel of what was drawn of it (cleared by the caller)
+        self.drawn = {}   # Text → (x0, y0, x1, y1) display pixels drawn of it (the caller clears it)
 
     @classmethod
     def attach(cls, renderer):
@@ -196,13 +209,18 @@ class TextStamps:
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         r = self.renderer
-        if ismath not in (False, True) or gc.get_clip_rectangle() is not None \
-                or gc.get_clip_path()[0] is not None:
+        if ismath not in (False, True) or not gc.get_antialiased() \
+                or gc.get_clip_rectangle() is not None or gc.get_clip_path()[0] is not None:
+            return self._agg(gc, x, y, s, prop, angle, ismath, mtext)
+        if ismath and r.mathtext_parser.parse(s, r.dpi, prop, antialiased=True).rects:
+            # bars (fractions, roots) snap to whole pixels differently at each sub-pixel place:
+            # a stamp of one could sit a pixel off
             return self._agg(gc, x, y, s, prop, angle, ismath, mtext)
         feats = getattr(mtext, "get_fontfeatures", lambda: None)()  # (matplotlib ≥ 3.10)
         # hash(prop): a Text changes its FontProperties in place (and their == compares hashes)
-        key = (s, bool(ismath), hash(prop), float(angle), tuple(gc.get_rgb()), gc.get_alpha(),
-               gc.get_forced_alpha(), gc.get_antialiased(), r.dpi,
+        # (and the font file it resolves to now: "sans-serif" means what rcParams say at draw)
+        key = (s, bool(ismath), hash(prop), _font_file(prop), float(angle), tuple(gc.get_rgb()),
+               gc.get_alpha(), gc.get_forced_alpha(), gc.get_antialiased(), r.dpi,
                tuple(feats) if feats else None, getattr(mtext, "get_language", lambda: None)())
         ix, iy = int(round(x)), int(round(y))
         stamp = self.stamps.get(key)
@@ -215,17 +233,20 @@ class TextStamps:
             self.stamps[key] = stamp
         self._blend(stamp, ix, iy)
         if stamp[2].size and mtext is not None:  # (a multi-line text's lines come without it)
-            a, b = ix + stamp[0] - 1, ix + stamp[0] + stamp[2].shape[1] + 1
+            h, w = stamp[2].shape
+            H = r.height      # buffer rows run down, display y up
+            box = (ix + stamp[0] - 1, H - (iy + stamp[1] + h) - 1,
+                   ix + stamp[0] + w + 1, H - (iy + stamp[1]) + 1)
             old = self.drawn.get(mtext)
-            self.drawn[mtext] = (min(a, old[0]), max(b, old[1])) if old else (a, b)
+            self.drawn[mtext] = box if old is None else (
+                min(box[0], old[0]), min(box[1], old[1]), max(box[2], old[2]), max(box[3], old[3]))
 
     def _agg(self, gc, x, y, s, prop, angle, ismath, mtext):
         from matplotlib.backends.backend_agg import RendererAgg
 
         RendererAgg.draw_text(self.renderer, gc, x, y, s, prop, angle, ismath, mtext)
         if mtext is not None:
-            box = mtext.get_window_extent(self.renderer)
-            self.drawn[mtext] = (box.x0, box.x1)
+            self.drawn[mtext] = tuple(mtext.get_window_extent(self.renderer).extents)
 
     def _make(self, gc, x, y, s, prop, angle, ismath, mtext, ix, iy):
         """Render with Agg into the scratch canvas; the stamp: (dx, dy, alpha (h, w), rgb (3,))
@@ -239,8 +260,8 @@ class TextStamps:
         c, sn = math.cos(math.radians(angle)), math.sin(math.radians(angle))
         xs, ys = [], []
         for bx, by in ((0, d - h), (w, d - h), (0, d), (w, d)):
-            xs.append(x + bx * c + by * sn)
-            ys.append(y - bx * sn + by * c)
+            xs.append(ix + bx * c + by * sn)
+            ys.append(iy - bx * sn + by * c)
         m = 2
         x0, x1 = int(min(xs) - m), int(math.ceil(max(xs) + m)) + 1
         y0, y1 = int(min(ys) - m), int(math.ceil(max(ys) + m)) + 1
@@ -250,16 +271,20 @@ class TextStamps:
             self._scratch = RendererAgg(r.width, r.height, r.dpi)
         scratch = self._scratch
         scratch.clear()
-        RendererAgg.draw_text(scratch, gc, x, y, s, prop, angle, ismath, mtext)
-        alpha = np.asarray(scratch.buffer_rgba())[y0:y1, x0:x1, 3]   # transparent but the text
+        # drawn at the whole pixel it is stamped at: Agg places glyphs to 1/64 pixel, and a stamp
+        # cut at a fraction would carry that fraction to every later place (up to 1 pixel off)
+        RendererAgg.draw_text(scratch, gc, ix, iy, s, prop, angle, ismath, mtext)
+        full = np.asarray(scratch.buffer_rgba())[..., 3]
+        alpha = full[y0:y1, x0:x1]                      # transparent but the text
         rows, cols = np.nonzero(alpha)
+        if np.count_nonzero(full) != rows.size:
+            return None  # ink outside the box it was measured to fill (e.g. font features that
+            #              change the layout): Agg draws this one
         if rows.size == 0:
-            if np.asarray(scratch.buffer_rgba())[..., 3].any():
-                return None  # its ink is not where it was measured to be: Agg draws this one
             return (0, 0, np.zeros((0, 0), np.float32), np.zeros(3, np.float32))  # blank text
         r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
         if r0 == 0 or c0 == 0 or r1 == alpha.shape[0] or c1 == alpha.shape[1]:
-            return None  # ink beyond the box it should stay in: leave this one to Agg
+            return None  # ink on the box's border: it may go on past it; leave it to Agg
         img = np.asarray(scratch.buffer_rgba())
         patch = img[y0 + r0:y0 + r1, x0 + c0:x0 + c1]
         # Agg on a transparent canvas leaves the text's colour where it drew (straight alpha)
@@ -282,8 +307,14 @@ class TextStamps:
         a = alpha[a0:a1, b0:b1, None]
         dst = img[y0 + a0:y0 + a1, x0 + b0:x0 + b1]
         out = dst.astype(np.float32)
-        out[..., :3] += (rgb - out[..., :3]) * a
-        out[..., 3:] += (255.0 - out[..., 3:]) * a
+        # "over", straight alpha (as Agg's own blending): on an opaque image this is a plain mix
+        # of background and text colour; on a transparent one (savefig(transparent=True)) the
+        # edges keep the text's colour at partial alpha
+        da = out[..., 3:] / 255.0
+        new_a = a + da * (1.0 - a)
+        w_src = np.divide(a, new_a, out=np.zeros_like(a), where=new_a > 0)
+        out[..., :3] += (rgb - out[..., :3]) * w_src
+        out[..., 3:] = new_a * 255.0
         dst[...] = (out + 0.5).astype(np.uint8)
 
 
