@@ -16,7 +16,7 @@ class PngRenderer:
     """Renders one figure again and again (a live panel's redraws). ``seconds`` holds the last
     call's "draw" (Agg) and "encode" (PNG) times."""
 
-    # Room (inches) left of each column of axes for its y tick labels to grow into (0.5 → 0.55 …)
+    # Room (inches) beside each column of axes for its tick labels to grow into (0.5 → 0.55 …)
     # without a new layout, which costs a second full draw.
     GROW = 0.22
 
@@ -42,7 +42,7 @@ class PngRenderer:
 
         The constrained layout is computed on the first draw and then frozen: redoing it every
         time costs a second full draw, and the axes rarely need to move. It is redone only when
-        a y axis's tick labels grow into the axes on their left (or off the figure).
+        an axes' labels grow into another axes' area or off the figure.
         ``only``: the axes that changed since the last call (e.g. a sweep filling in): just
         those are redrawn over their own area, when that area touches no other axes.
         """
