@@ -183,3 +183,88 @@ def test_prefetch_runs_ahead_and_trained_waits_for_it():
         torch.set_num_threads(old)
     for h, c in zip(hs, cfgs):
         assert h.val_rmse == mf.train(split, c).val_rmse
+
+
+def test_trained_takes_over_a_queued_prefetch_run(monkeypatch):
+    """A run prefetch queued but not started is trained by whoever asks for it (not left waiting
+    behind the runs queued before it); a third asker waits for that one; errors reach both."""
+    import threading
+    from mfteach.lessons import common
+
+    split = notebook_data(seed=2)
+    gate, started, where = threading.Event(), threading.Event(), {}
+    real = common._load_or_train
+
+    def load_or_train(data, cfg):
+        where.setdefault(cfg.lr, []).append(threading.current_thread().name)
+        if cfg.lr == 0.021:  # the background worker's first run: held until the test lets go
+            started.set()
+            assert gate.wait(30)
+        if cfg.lr == 0.025:
+            raise RuntimeError("boom")
+        return real(data, cfg)
+
+    monkeypatch.setattr(common, "_load_or_train", load_or_train)
+    cfgs = [mf.TrainConfig(epochs=1, dim=4, lr=lr) for lr in (0.021, 0.023, 0.025)]
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert common.prefetch(split, cfgs) == 3
+        assert started.wait(30)
+        h = common.trained(split, cfgs[1])  # queued behind the held run: trained here
+        assert where[0.023] == [threading.current_thread().name]
+        assert common.trained(split, cfgs[1]) is h
+        with pytest.raises(RuntimeError, match="boom"):
+            common.trained(split, cfgs[2])
+        assert where[0.025] == [threading.current_thread().name]
+        assert not gate.is_set()
+    finally:
+        gate.set()
+        torch.set_num_threads(old)
+    assert common.trained(split, cfgs[0]).val_rmse == mf.train(split, cfgs[0]).val_rmse
+    assert where[0.021][0].startswith("mfteach-prefetch") and len(where[0.021]) == 1
+    assert h.val_rmse == mf.train(split, cfgs[1]).val_rmse
+    assert not any(k[1] in cfgs for k in common._PENDING)
+
+
+def test_trained_waits_for_a_run_another_thread_took_over(monkeypatch):
+    """Two askers of one queued run: the first trains it, the second waits and gets the same."""
+    import threading
+    from mfteach.lessons import common
+
+    split = notebook_data(seed=2)
+    gates = {0.031: threading.Event(), 0.033: threading.Event()}
+    inside = {lr: threading.Event() for lr in gates}
+    calls = []
+    real = common._load_or_train
+
+    def load_or_train(data, cfg):
+        calls.append(cfg.lr)
+        inside[cfg.lr].set()
+        assert gates[cfg.lr].wait(30)
+        return real(data, cfg)
+
+    monkeypatch.setattr(common, "_load_or_train", load_or_train)
+    block, cfg = mf.TrainConfig(epochs=1, dim=4, lr=0.031), mf.TrainConfig(epochs=1, dim=4, lr=0.033)
+    got = {}
+    ask = [threading.Thread(target=lambda n=n: got.setdefault(n, common.trained(split, cfg)))
+           for n in range(2)]
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert common.prefetch(split, [block]) == 1 and inside[0.031].wait(30)
+        assert common.prefetch(split, [cfg]) == 1       # queued behind the held run
+        ask[0].start()
+        assert inside[0.033].wait(30)                   # the first asker trains it ...
+        ask[1].start()
+        ask[1].join(0.5)
+        assert ask[1].is_alive()                        # ... the second waits for it
+        gates[0.033].set()
+        for t in ask:
+            t.join(30)
+    finally:
+        for g in gates.values():
+            g.set()
+        torch.set_num_threads(old)
+    assert got[0] is got[1] is common.trained(split, cfg)
+    assert calls.count(0.033) == 1

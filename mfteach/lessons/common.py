@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -81,14 +81,34 @@ def trained(data, config=None, **overrides):
     return the History trained the first time (treat it as read-only)."""
     cfg = _config(config, **overrides)
     key = (id(data), cfg)
+    mine = None
     with _RUNS_LOCK:
         if key in _RUNS:
             _RUNS.move_to_end(key)
             return _RUNS[key][1]
         pending = _PENDING.get(key)
-    if pending is not None:  # started ahead by prefetch: wait for it rather than train it twice
+        # Queued by prefetch but not started: train it here, now, rather than wait behind the
+        # runs queued before it (the one background worker trains them in order, while this
+        # thread, or train_many's second one, would sit idle). Whoever asks next waits for ours.
+        if pending is not None and not pending.running() and pending.cancel():
+            mine = _PENDING[key] = Future()
+            mine.set_running_or_notify_cancel()  # running: nobody else can cancel (steal) it
+            pending = None
+    if pending is not None:  # under way in the background: wait for it rather than train it twice
         return pending.result()
-    return _remember(key, data, _load_or_train(data, cfg))
+    if mine is None:
+        return _remember(key, data, _load_or_train(data, cfg))
+    try:
+        h = _remember(key, data, _load_or_train(data, cfg))
+        mine.set_result(h)
+        return h
+    except BaseException as e:
+        mine.set_exception(e)  # whoever waits on it sees the same error
+        raise
+    finally:
+        with _RUNS_LOCK:
+            if _PENDING.get(key) is mine:
+                del _PENDING[key]
 
 
 def _load_or_train(data, cfg):
