@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .data import Ratings
-from .model import MF
+from .model import MF, predict_rows
 from .preprocessing import Normalizer
 
 if TYPE_CHECKING:
@@ -86,10 +86,10 @@ class History:
         those of the last sane epoch (``last_sane_epoch``)."""
         m = self.model
         dev = next(m.parameters()).device
-        with torch.no_grad():
-            z = m(torch.as_tensor(np.asarray(users), device=dev),
-                  torch.as_tensor(np.asarray(items), device=dev)).double().cpu().numpy()
-        return self.normalizer.inverse(users, z)
+        u = torch.as_tensor(np.asarray(users), device=dev)
+        i = torch.as_tensor(np.asarray(items), device=dev)
+        z = predict_rows(m, u, i)  # (n,)
+        return self.normalizer.inverse(users, z.double().cpu().numpy())
 
     def initial_predictions(self, users, items) -> np.ndarray:
         """Predictions of the model as initialised (epoch 0), on the rating scale.

@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["MF", "INIT_SCHEMES", "init_embedding_", "init_std", "expected_initial_rmse"]
+__all__ = ["MF", "INIT_SCHEMES", "init_embedding_", "init_std", "expected_initial_rmse", "predict_rows"]
 
 # name → what it is (shown in dropdowns and errors)
 INIT_SCHEMES = {
@@ -167,3 +167,17 @@ class MF(nn.Module):
         return (f"MF({n_u} users, {self.item_factors.weight.shape[0]} items, dim {d}, "
                 f"biases: {', '.join(biases) or 'none'}, init {self.init_scheme!r}"
                 f"{', sparse' if self.sparse else ''})")
+
+
+PREDICT_ROWS = 4096  # ratings per piece in predict_rows
+
+
+def predict_rows(model: MF, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+    """``model(users, items)`` without gradients, PREDICT_ROWS ratings at a time: the same numbers
+    (each prediction is its own row's sum), but no (N, dim) temporaries: at 20k ratings those made
+    a forward pass 7x slower per rating (fresh memory pages), a quarter of a notebook run's time."""
+    n = len(users)
+    with torch.no_grad():
+        return torch.cat([model(users[s:s + PREDICT_ROWS], items[s:s + PREDICT_ROWS])   # (N,)
+                          for s in range(0, max(n, 1), PREDICT_ROWS)])
+

@@ -19,7 +19,7 @@ from .data import Ratings, Split
 from .splits import random_split
 from .history import Divergence, History, blowup_reason, divergence, scale_width
 from .config import OPTIMIZERS, REGULARIZERS, TrainConfig
-from .model import MF
+from .model import MF, predict_rows
 from .preprocessing import Normalizer
 
 __all__ = ["TrainConfig", "History", "Divergence", "train", "OPTIMIZERS", "REGULARIZERS"]
@@ -231,7 +231,8 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
         if len(z) == 0:
             return float("nan")  # no validation ratings: NaN by design, not a divergence
         with torch.no_grad():
-            return float(torch.sqrt(torch.mean((model(u, i) - z) ** 2))) * scale
+            pred = predict_rows(model, u, i)  # (N,) in pieces: 20k at once was 7x slower
+            return float(torch.sqrt(torch.mean((pred - z) ** 2))) * scale
 
     def record(epoch, gnorm, errors):
         P, Q = factors

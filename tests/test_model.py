@@ -70,3 +70,22 @@ def test_model_rejects_bad_arguments(kw):
     args.update(kw)
     with pytest.raises(ValueError):
         mf.MF(**args)
+
+
+@pytest.mark.parametrize("dim", [1, 7, 32, 128])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_predict_rows_gives_the_same_numbers_as_one_forward_pass(dim, sparse):
+    """Predicting in pieces (no (N, dim) temporaries) changes no number, at any piece boundary."""
+    from mfteach.model import PREDICT_ROWS, predict_rows
+
+    m = mf.MF(50, 70, dim, sparse=sparse, seed=3)
+    with torch.no_grad():
+        m.user_bias.weight.normal_(generator=torch.Generator().manual_seed(1))
+    g = torch.Generator().manual_seed(dim)
+    for n in (0, 1, PREDICT_ROWS - 1, PREDICT_ROWS, PREDICT_ROWS + 1, 3 * PREDICT_ROWS + 17):
+        u, i = torch.randint(0, 50, (n,), generator=g), torch.randint(0, 70, (n,), generator=g)
+        got = predict_rows(m, u, i)
+        with torch.no_grad():
+            want = m(u, i)
+        assert got.shape == (n,) and not got.requires_grad
+        assert torch.equal(got, want), (dim, sparse, n)
