@@ -268,3 +268,13 @@ def test_trained_waits_for_a_run_another_thread_took_over(monkeypatch):
         torch.set_num_threads(old)
     assert got[0] is got[1] is common.trained(split, cfg)
     assert calls.count(0.033) == 1
+
+
+def test_notebook_data_is_one_object_however_its_settings_are_written():
+    """A notebook's cells (seed=SEED) and its panels (defaults) must share one Split: runs are
+    remembered per data object."""
+    assert notebook_data() is notebook_data(seed=0) is notebook_data(1.2, 0.8, seed=0)
+    assert notebook_data(item_zipf=0.0, user_zipf=0.0) is notebook_data(0.0, 0.0, 0.5, 0.0, 1500, 0)
+    assert notebook_data(seed=1) is not notebook_data(seed=0)
+    assert notebook_data(cold_items=0.05) is not notebook_data()
+

@@ -19,11 +19,17 @@ __all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_m
            "prefetch"]
 
 
-@lru_cache(maxsize=16)
 def notebook_data(item_zipf=1.2, user_zipf=0.8, noise=0.5, cold_items=0.0, n_items=1500,
                   seed=0) -> Split:
     """The notebooks' default data (600 users × 1,500 items, 50k ratings from a known rank-4
-    model), split 80/10/10; cached, since it is deterministic."""
+    model), split 80/10/10; cached, since it is deterministic: the same settings, however they
+    are written (``notebook_data()``, ``notebook_data(seed=0)``), give the same object, so a
+    notebook's cells and its panels share the runs ``trained`` keeps for it."""
+    return _notebook_data(item_zipf, user_zipf, noise, cold_items, n_items, seed)
+
+
+@lru_cache(maxsize=16)
+def _notebook_data(item_zipf, user_zipf, noise, cold_items, n_items, seed) -> Split:
     d = synthetic(600, n_items, 50_000, item_zipf=item_zipf, user_zipf=user_zipf, noise=noise,
                   cold_items=cold_items, seed=seed)
     return random_split(d, seed=seed)

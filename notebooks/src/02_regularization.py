@@ -46,7 +46,7 @@ import torch
 import matplotlib.pyplot as plt
 import mfteach as mf
 from mfteach.lessons import regularization as lesson
-from mfteach.lessons.common import notebook_data, thread_map, trained, train_many
+from mfteach.lessons.common import notebook_data, prefetch, thread_map, trained, train_many
 from mfteach.lessons.regularization import reg_config
 from mfteach.ui import plots
 SEED = 0
@@ -63,6 +63,9 @@ torch.set_num_threads(1)  # these models are tiny: extra threads only fight each
 # %%
 skewed = notebook_data(seed=SEED)
 uniform = notebook_data(item_zipf=0.0, user_zipf=0.0, seed=SEED)
+# Section 3's panel trains its model, then a validation U-curve of 7 more (one per λ). They start
+# now, in the background, while you read; the panel waits for any still running.
+prefetch(skewed, [reg_config("l2_batch", lam) for lam in (0.05, *lesson.sweep_strengths("l2_batch"))]);
 print(skewed.train.name, "|", uniform.train.name)
 
 # %% [markdown]
