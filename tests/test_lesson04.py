@@ -24,3 +24,22 @@ def test_evaluation_check_rejects_the_broken_job_even_with_its_true_rare_rmse():
     rare = mf.history_bucket_rmse(h, split.val)["buckets"]["rare"]["rmse"]
     r = lesson.fault_exercises("medium", split)["evaluation"].check((broken, rare))
     assert not r.ok and "fix the other faults first" in r.message
+
+
+def test_init_check_quotes_the_first_rmse_the_broken_job_prints():
+    """The init check's number must be the first RMSE the student sees in the job's output (a
+    model that does not start at the mean is off by the mean too), on every level and seed."""
+    import re
+
+    for seed in (0, 1):
+        for level in ("easy", "medium", "hard"):
+            split = lesson.capstone_data(level, seed=seed)
+            broken = lesson.broken_settings(level)
+            checks = lesson.fault_exercises(level, split)
+            if "init" not in checks:
+                continue
+            h = lesson.run_job(split, broken, seed=seed)
+            msg = str(checks["init"].check(dict(broken)))
+            said = [float(x) for x in re.findall(r"(?:about|≈) (\d+\.\d+)", msg)]
+            first = h.train_rmse[0]
+            assert said and abs(said[-1] - first) / first < 0.05, (level, seed, first, msg)
