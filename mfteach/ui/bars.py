@@ -24,8 +24,11 @@ class BucketBars(_Plot):
                                        label="overall (what you usually report)")
         self.per_item = self.ax.axhline(np.nan, color=COLORS["purple"], lw=2, ls="--",
                                         label="average over items")
-        # a white backing keeps the numbers readable where the reference lines cross them
-        self.labels = [self.ax.text(i, 0, "", ha="center", va="bottom", fontsize="small", zorder=4,
+        # Numbers at the foot of each bar (x: data, y: axes fraction), not on its top: a bar's
+        # top sits near the overall line whenever the buckets are alike, and the line crossed
+        # the number there. The white backing keeps them readable on the bar's colour.
+        self.labels = [self.ax.text(i, 0.02, "", ha="center", va="bottom", fontsize="small",
+                                    zorder=4, transform=self.ax.get_xaxis_transform(),
                                     bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1))
                        for i in x]
         self._keep(*self.bars, self.pin_marks, self.overall, self.per_item, *self.labels)
@@ -42,7 +45,6 @@ class BucketBars(_Plot):
         for bar, v, t, b in zip(self.bars, vals, self.labels, BUCKETS):
             bar.set_height(0 if not np.isfinite(v) else v)
             n = result["buckets"][b]["ratings"]
-            t.set_position((t.get_position()[0], 0 if not np.isfinite(v) else v))
             t.set_text("no ratings" if n == 0 else "no finite\nprediction" if not np.isfinite(v)
                        else f"{v:.2f}\n(n={n})")
         self.overall.set_ydata([result["overall"]] * 2)
