@@ -24,6 +24,10 @@
 #
 # New to matrix factorization, or to a word used here (Zipf exponent, spectrum, Spearman ρ, fan_in, ghost updates …)? [MF in one page, and a glossary](../docs/glossary.md).
 # **Time:** about 45 minutes. Everything runs on a laptop CPU, offline.
+#
+# *(claim 01.first-rmse)* after a sentence marks a registered claim: an experiment, with its
+# conditions, that the tests rerun on two seeds. `mfteach claims 01` reruns this notebook's
+# claims and prints what each one measured.
 
 # %% [markdown]
 # ## Setup
@@ -79,6 +83,9 @@ print(f"cold items: {c['cold items']} of {c['items']:,} ({c['cold items'] / c['i
       f"they carry {c['val share']:.1%} of the validation ratings")
 print(f"the most popular cold item has {c['top cold ratings']} ratings (popularity rank "
       f"{c['top cold rank']} of {c['items']:,})")
+no_train = int((split.train.item_counts() == 0).sum())  # the plots' "cold" bucket: 0 training ratings
+print(f"items with no training rating at all (the plots' cold bucket): {no_train} — the "
+      f"{c['cold items']} above and {no_train - c['cold items']} rare ones that drew none by chance")
 
 # %% [markdown]
 # ## 1. See it fail

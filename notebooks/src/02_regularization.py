@@ -24,6 +24,10 @@
 # **Prerequisites:** [01 — Initialization](01_initialization.ipynb). **Time:** about 50 minutes.
 #
 # New to matrix factorization, or to a word used here (Zipf exponent, spectrum, Spearman ρ, fan_in, ghost updates …)? [MF in one page, and a glossary](../docs/glossary.md).
+#
+# *(claim 02.cliff)* after a sentence marks a registered claim: an experiment, with its
+# conditions, that the tests rerun on two seeds. `mfteach claims 02` reruns this notebook's
+# claims and prints what each one measured.
 
 # %% [markdown]
 # ## Setup
@@ -153,6 +157,9 @@ for ax, (label, h) in zip(axes, runs.items()):
                            truth_rmse=mf.baseline_rmse(uniform.train, uniform.val, "truth"), title=label)
 axes[0].set_title("none: overfits (val ends above the mean)")
 axes[2].set_title("λ = 0.5: underfits (only biases left)")
+lo, hi = min(a.get_ylim()[0] for a in axes), max(a.get_ylim()[1] for a in axes)
+for a in axes:
+    a.set_ylim(lo, hi)  # one scale: the same RMSE at the same height in all three
 plt.show()
 
 # %% [markdown]

@@ -23,6 +23,10 @@
 # **Prerequisites:** notebooks 01, 02 and 03. **Time:** 45–60 minutes.
 #
 # New to matrix factorization, or to a word used here (Zipf exponent, spectrum, Spearman ρ, fan_in, ghost updates …)? [MF in one page, and a glossary](../docs/glossary.md).
+#
+# *(claim 04.cliff)* after a sentence marks a registered claim: an experiment, with its
+# conditions, that the tests rerun on two seeds. `mfteach claims 04` reruns this notebook's
+# claims and prints what each one measured.
 
 # %% [markdown]
 # ## Setup — and choose your level
@@ -107,9 +111,8 @@ for finding in mf.diagnose(history, split):
 # ≈ 560, and with the biases fixed but the N(0, 1) init at ≈ 130 (claim 04.collapse-masked).
 # Why the biases matter: the cliff λ* = 2σ_max/N depends on the data. On this job's centred ratings
 # it is ≈ 2–3e-3, below the job's 0.01; on raw 1–5 ratings the mean adds a huge first singular
-# value and λ* ≈ 2.4e-2, above 0.01, so the decay is not past the cliff (claim 04.cliff):
-# The switchboard below has one toggle per planted fault (on = broken). Switch them off one at a
-# time — in different orders — and watch which plot each one changes. **Pin as A** to compare.
+# value and λ* ≈ 2.4e-2, above 0.01, so the decay is not past the cliff (claim 04.cliff). The next
+# cell computes both.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -119,6 +122,10 @@ t = split.train
 for name, r in (("centred", t.ratings - t.ratings.mean()), ("raw 1-5", t.ratings)):
     M = sps.csr_matrix((r.astype(float), (t.users, t.items)), shape=(t.n_users, t.n_items))
     print(f"{name:8s} ratings: λ* = 2·σ_max/N = {2 * svds(M, k=1)[1][0] / len(t):.4f}   (the job: 0.01)")
+
+# %% [markdown]
+# The switchboard below has one toggle per planted fault (on = broken). Switch them off one at a
+# time — in different orders — and watch which plot each one changes. **Pin as A** to compare.
 
 # %%
 board = lesson.capstone_panel(LEVEL)

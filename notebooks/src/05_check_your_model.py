@@ -20,6 +20,10 @@
 # guided version of this one. **Time:** 30 minutes.
 #
 # New to matrix factorization, or to a word used here? [MF in one page, and a glossary](../docs/glossary.md).
+#
+# *(claim 05.near-cliff)* after a sentence marks a registered claim: an experiment, with its
+# conditions, that the tests rerun on two seeds. `mfteach claims 05` reruns this notebook's
+# claims and prints what each one measured.
 
 # %% [markdown]
 # ## Setup
@@ -268,9 +272,9 @@ plt.show()
 # **Exercise 4 — the tempting shortcut.** A colleague says: "keep the decay, just use
 # `AdamW(weight_decay=0.01)`". AdamW multiplies every weight by (1 − lr·λ) at every step. Over
 # this run, what is the total factor? Then try it: `lesson.run_step("+ biases", split,
-# optimizer=lambda p: optim.AdamW(p, lr=0.001, weight_decay=0.01))` and read its report — no
-# warning, one note (claim 05.report-green); the validation RMSE barely moves
-# (claim 05.adamw-nothing).
+# optimizer=lambda p: optim.AdamW(p, lr=0.001, weight_decay=0.01))` and read its report — still
+# no warning, and one note more than fix 2's: the decay is too small to matter
+# (claim 05.report-green); the validation RMSE barely moves (claim 05.adamw-nothing).
 
 # %%
 shrink = ...   # a number: (1 - lr * weight_decay) ** (number of steps)
@@ -311,8 +315,9 @@ print("$ mfteach check-model model.pt ratings.csv\n" + said.getvalue().replace(f
 # %%
 try:
     ml100k = mf.random_split(mf.load_movielens_100k(download=False), seed=SEED)
-except mf.DatasetUnavailable as e:
-    print(f"MovieLens 100k is not in the cache ({e}); skipped.")
+except mf.DatasetUnavailable:
+    print("MovieLens 100k is not in the cache, so this cell is skipped. Online, `mfteach fetch-data`\n"
+          "downloads it (4.9 MB); offline, `mf.load_movielens_100k()` says where to put the zip.")
 else:
     for step in lesson.STEPS:
         _, r = lesson.run_step(step, ml100k, seed=SEED)

@@ -317,17 +317,18 @@ def _ml(seed):
 
 
 @claim("03.movielens-popular-share",
-       "On MovieLens latest-small, popular movies (> 100 training ratings) are only about a sixth "
+       "On MovieLens latest-small, popular movies (> 100 training ratings) are only about 15 % "
        "of the validation ratings.",
        conditions="As 03.movielens",
-       expect="share of validation ratings on items with > 100 training ratings in [0.10, 0.22]")
+       expect="share of validation ratings on items with > 100 training ratings in [0.12, 0.18] "
+              "(seeds 0-4 gave 0.144-0.164)")
 def _ml_share(seed):
     from ...splits import random_split
     from ...datasets import load_movielens_small
 
     real = random_split(load_movielens_small(), seed=seed)
     share = float((real.train.item_counts()[real.val.items] > 100).mean())
-    return {"popular share of val ratings": share}, 0.10 <= share <= 0.22
+    return {"popular share of val ratings": share}, 0.12 <= share <= 0.18
 
 
 @claim("03.skew-not-adam",
