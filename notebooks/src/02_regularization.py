@@ -293,9 +293,9 @@ for (reg, lam), h in zip(pairs, train_many(skewed, [reg_config(reg, lam) for reg
 # NBVAL_CHECK_OUTPUT
 rho = lesson.norm_popularity_by_regularizer(skewed)
 for reg, v in sorted(rho.items(), key=lambda kv: kv[1]):
-    print(f"{reg:9s} Spearman ρ(norm, popularity) = {v:+.2f}  (λ = {lesson.REGULARIZERS[reg].best:g})")
+    print(f"{reg:17s} Spearman ρ(norm, popularity) = {v:+.2f}  (λ = {lesson.REGULARIZERS[reg].best:g})")
 rho_05 = lesson.norm_popularity_by_regularizer(skewed, {"l2_batch": 0.05})["l2_batch"]
-print(f"l2_batch  Spearman ρ(norm, popularity) = {rho_05:+.2f}  (λ = 0.05)")
+print(f"{'l2_batch':17s} Spearman ρ(norm, popularity) = {rho_05:+.2f}  (λ = 0.05)")
 
 # %%
 labels = {"none": "none", "adam_weight_decay": "Adam\nweight_decay", "adamw": "AdamW", "l2_batch": "L2 on\nbatch rows",

@@ -156,7 +156,8 @@ for norm, h in zip(x10_norms, train_many(x10, [skew_config("sgd", normalization=
 # %%
 # NBVAL_CHECK_OUTPUT
 sweep = pd.DataFrame(lesson.skew_sweep()).set_index("zipf")
-print(sweep.round(3).astype(object).where(sweep.notna(), "no items").to_string())  # no rare items at Zipf 0
+shown = sweep.apply(lambda col: col.map(lambda v: "no items" if pd.isna(v) else f"{v:.3f}"))  # none rare at Zipf 0
+print(shown.rename(columns=lambda c: c.replace(" ", "_")).to_string())
 
 # %%
 fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
