@@ -278,3 +278,44 @@ def test_notebook_data_is_one_object_however_its_settings_are_written():
     assert notebook_data(seed=1) is not notebook_data(seed=0)
     assert notebook_data(cold_items=0.05) is not notebook_data()
 
+
+
+def test_training_gate_caps_concurrent_runs_and_lets_cells_go_first():
+    import threading
+    import time
+    from mfteach.lessons.common import _Gate
+
+    gate, inside, peak, order = _Gate(2), [0], [0], []
+    lock, go = threading.Lock(), threading.Event()
+
+    def run(name, background=False, wait=None):
+        with gate.slot(background=background):
+            with lock:
+                inside[0] += 1
+                peak[0] = max(peak[0], inside[0])
+                order.append(name)
+            if wait is not None:
+                assert wait.wait(10)
+            else:
+                time.sleep(0.05)
+            with lock:
+                inside[0] -= 1
+
+    first = [threading.Thread(target=run, args=(f"cell{i}", False, go)) for i in range(2)]
+    for t in first:
+        t.start()
+    deadline = time.monotonic() + 10
+    while gate.busy < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    bg = threading.Thread(target=run, args=("background", True))
+    bg.start()
+    time.sleep(0.05)
+    late = threading.Thread(target=run, args=("cell2",))  # asks after the background did
+    late.start()
+    while gate.waiting < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    go.set()
+    for t in (*first, bg, late):
+        t.join(10)
+    assert peak[0] == 2
+    assert order.index("cell2") < order.index("background")  # a cell's run goes first
