@@ -186,10 +186,9 @@ def scoreboard(split: Split, runs: dict):
     """A DataFrame: one row per run (e.g. broken / fixed / reference), one column per metric."""
     import pandas as pd
 
-    # orient="index": each column keeps its own dtype (the numbers float, "diverged" bool), so
-    # .round(3) rounds them (a transposed frame was all object dtype and printed 3.820876)
-    return pd.DataFrame.from_dict({name: _measure(split, h) for name, h in runs.items()},
-                                  orient="index")
+    # orient="index": each column keeps its dtype, so .round(3) works (a transposed frame is
+    # all object dtype: it printed 3.820876)
+    return pd.DataFrame.from_dict({k: _measure(split, h) for k, h in runs.items()}, orient="index")
 
 
 # -- checks, one per fault ----------------------------------------------------------------------
@@ -208,15 +207,13 @@ def _check(fault, split):
             if s["init"] in ("zeros", "constant"):
                 return False, (f"init={s['init']!r}: every row starts the same, so the embeddings "
                                f"would never break symmetry")
-            # the init's own share: the first RMSE of a model that starts at the mean
+            # the init's share (a model that starts at the mean); one that does not (raw ratings,
+            # no global bias) is off by the mean too: the first RMSE this job prints
             first = expected_initial_rmse(s["init"], 32, n_users, n_items, var_r, std=s["init_std"])
-            # a model that does not start at the mean (raw ratings, no global bias) is off by
-            # the mean as well: the first RMSE this job prints
             mean = float(split.train.ratings.mean())
-            at_mean = s["normalize"] != "none" or s["global_bias"]
-            shown = first if at_mean else math.sqrt(first ** 2 + mean ** 2)
-            also = "" if at_mean else (f" (≈ {shown:.2f} here, where the model does not start "
-                                       f"at the mean {mean:.2f} either)")
+            also = "" if s["normalize"] != "none" or s["global_bias"] else (
+                f" (≈ {math.hypot(first, mean):.2f} here, where the model does not start at the "
+                f"mean {mean:.2f} either)")
             if first > 1.5 * math.sqrt(var_r):
                 what = (" — that is N(0, 1), nn.Embedding's default: the fault is still there"
                         if s["init"] == "default" else f" (init_std {s['init_std']:g} is too big)")
