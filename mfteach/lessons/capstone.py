@@ -220,8 +220,8 @@ def _check(fault, split):
                 return False, (f"with init={s['init']!r} the first RMSE is about {first:.2f} even "
                                f"from the mean{also}, far above the ratings' spread "
                                f"{math.sqrt(var_r):.2f}{what}")
-            return True, (f"the init adds little: from the mean the first RMSE would be ≈ "
-                          f"{first:.2f}{also}")
+            return True, (f"from the mean the first RMSE would be ≈ {first:.2f}: predictions would "
+                          f"start inside the rating scale{also}")
         if fault == "biases":
             if s["normalize"] == "none" and not s["global_bias"]:
                 extra = (": user/item biases start at 0 and would have to climb to it one small "
