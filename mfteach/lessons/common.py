@@ -104,19 +104,20 @@ def trained(data, config=None, **overrides):
             pending = None
     if pending is not None:  # under way in the background: wait for it rather than train it twice
         return pending.result()
-    if mine is None:
-        return _remember(key, data, _load_or_train(data, cfg))
     try:
         h = _remember(key, data, _load_or_train(data, cfg))
-        mine.set_result(h)
+        if mine is not None:
+            mine.set_result(h)
         return h
     except BaseException as e:
-        mine.set_exception(e)  # whoever waits on it sees the same error
+        if mine is not None:
+            mine.set_exception(e)  # whoever waits on it sees the same error
         raise
     finally:
-        with _RUNS_LOCK:
-            if _PENDING.get(key) is mine:
-                del _PENDING[key]
+        if mine is not None:
+            with _RUNS_LOCK:
+                if _PENDING.get(key) is mine:
+                    del _PENDING[key]
 
 
 def _load_or_train(data, cfg):
