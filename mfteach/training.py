@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -22,7 +23,29 @@ from .config import OPTIMIZERS, REGULARIZERS, TrainConfig
 from .model import MF, predict_rows
 from .preprocessing import Normalizer
 
-__all__ = ["TrainConfig", "History", "Divergence", "train", "OPTIMIZERS", "REGULARIZERS"]
+__all__ = ["TrainConfig", "History", "Divergence", "train", "between_steps", "OPTIMIZERS",
+           "REGULARIZERS"]
+
+# -- pausing -------------------------------------------------------------------------------------
+# A thread that trains ahead (a panel's likely next setting) gives the CPU back to the run a
+# student waits for by blocking between two optimizer steps. Per thread: the other threads' runs
+# never pause. A pause only delays the next step; the numbers are the same.
+_LOCAL = threading.local()
+
+
+@contextmanager
+def between_steps(fn):
+    """While inside, every ``train`` in this thread calls ``fn()`` after each optimizer step
+    (``fn`` may block, e.g. while another thread needs the CPU)."""
+    if not callable(fn):
+        raise TypeError(f"between_steps needs a function, got {type(fn).__name__}")
+    old = getattr(_LOCAL, "fn", None)
+    _LOCAL.fn = fn
+    try:
+        yield
+    finally:
+        _LOCAL.fn = old
+
 
 # -- the loop ------------------------------------------------------------------------------------
 def _make_optimizers(model: MF, cfg: TrainConfig):
@@ -253,6 +276,7 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
     bs = cfg.batch_size
     penal = cfg.reg not in ("weight_decay", "none") and cfg.reg_strength > 0
     custom = make_optimizer is not None
+    pause = getattr(_LOCAL, "fn", None)  # see between_steps
     for epoch in range(1, cfg.epochs + 1):
         perm = torch.randperm(n, generator=gen).to(dev)
         u_e, i_e, z_e = (t.index_select(0, perm) for t in (u_tr, i_tr, z_tr))
@@ -268,6 +292,8 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
             for o in opts:
                 o.step()
             h.steps += 1
+            if pause is not None:
+                pause()
             lv = loss.detach().item()
             if not math.isfinite(lv):
                 h.diverged = divergence(cfg, epoch, h.steps, f"loss became {lv}", custom)

@@ -100,7 +100,7 @@ def init_panel(split=None, *, init="default", init_std=0.1, dim=32, optimizer="a
         return Run.of(h, split, init_pred=h.initial_predictions(tr.users, tr.items),
                       theory=theory, values=dict(v))
 
-    def links(v):  # the std slider matters only for the schemes that take a std
+    def links(v, before=None):  # the std slider matters only for the schemes that take a std
         return {"init_std": {"disabled": v["init"] not in ("normal", "uniform")}}
 
     return Panel(controls, compute, _InitView, title="Initialization: retrain with another init",

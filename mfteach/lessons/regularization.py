@@ -158,15 +158,12 @@ def reg_panel(*, reg="l2_batch", reg_strength=0.05, skewed=True, epochs=15,
         Slider("epochs", 5, 40, epochs, step=5, integer=True, label="epochs"),
     ]
 
-    last = {"reg": reg}
-
-    def links(v):
+    def links(v, before=None):  # before: the values of the last move (None: none yet)
         x = REGULARIZERS[v["reg"]]
         change = {"min": x.lo, "max": x.hi, "default": x.start, "disabled": v["reg"] == "none"}
-        if v["reg"] != last["reg"]:  # a new regularizer starts at its own λ: one λ does not fit
-            change["value"] = x.start  # all (0.05 is far past Adam weight_decay's cliff)
-            last["reg"] = v["reg"]
-        return {"reg_strength": change}
+        if before is not None and v["reg"] != before["reg"]:  # a new regularizer starts at its
+            change["value"] = x.start  # own λ: one λ does not fit all (0.05 is far past Adam
+        return {"reg_strength": change}  # weight_decay's cliff)
 
     def compute(v):
         split = _data(v["skewed"])

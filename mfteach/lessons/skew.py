@@ -116,7 +116,7 @@ def skew_panel(*, item_zipf=1.2, noise=0.5, optimizer="adam", lr=0.01,
                normalization, "normalization"),
     ]
 
-    def links(v):
+    def links(v, before=None):
         lo, hi = _lr_range(v["optimizer"])
         return {"lr": {"min": lo, "max": hi, "default": OPTIMIZER_SETUPS[v["optimizer"]].lr}}
 

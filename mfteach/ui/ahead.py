@@ -1,20 +1,25 @@
-"""Computing ahead: idle time in a live panel becomes the next step's result.
+"""Computing ahead: idle time in a live panel becomes the next move's result.
 
-Once a move is drawn (and its sweep filled in), the settings one step either side of the control
-just moved are computed into the panel's cache, so the next arrow-key step only has to be drawn.
-The same ``compute`` on the same settings: the results only arrive earlier. A new move drops what
-is still queued. Background mode only (in a kernel, between messages); ``MFTEACH_AHEAD=0`` turns
-it off (a crowded class server: it costs up to two runs of CPU per move).
+Once a move is drawn, a background thread (worker.py) computes into the panel's cache the settings
+a student is likely to pick next: first those of the control just moved (a slider's step either
+side, a toggle's other state, a dropdown's other options, nearest first), then one step of every
+other control. The same ``compute`` on the same settings: the results only arrive earlier. The
+thread stops at its next optimizer step while any panel's move is computed or drawn, so a move
+never waits for it; a new move drops what is still queued. A sweep's points (a U-curve) are
+computed there too, so a move made while the sweep fills in is answered at once.
+
+Background mode only (in a kernel, between messages); ``MFTEACH_AHEAD=0`` turns computing ahead
+off (a crowded class server: it costs a few runs of CPU per move). Sweeps still fill in.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 
-from .controls import Slider, Toggle
+from .controls import Choice, Toggle
+from .worker import WORKER, Task
 
-__all__ = ["enabled", "neighbours", "plan", "step"]
+__all__ = ["enabled", "neighbours", "plan", "submit", "busy", "after", "arrived", "take_running",
+           "sweep_submit", "sweep_settle"]
 
 
 def enabled(ahead=None) -> bool:
@@ -24,13 +29,19 @@ def enabled(ahead=None) -> bool:
     return os.environ.get("MFTEACH_AHEAD", "").strip().lower() not in ("0", "off", "false", "no")
 
 
-def neighbours(spec, wid) -> list:
-    """The values one step above and below a slider's (or the other state of a toggle); none
-    for a choice (no "next" a student is likely to pick)."""
+def neighbours(spec, wid, every=True) -> list:
+    """The values a student may pick next on one control: a slider's step above and below, a
+    toggle's other state, a dropdown's other options nearest first (``every=False``: only the
+    next and the previous one)."""
+    if wid.disabled:
+        return []
     if isinstance(spec, Toggle):
         return [not wid.value]
-    if not isinstance(spec, Slider) or wid.disabled:
-        return []
+    if isinstance(spec, Choice):
+        opts = [v for _, v in spec.pairs()]
+        i = opts.index(wid.value) if wid.value in opts else 0
+        order = [j for d in range(1, len(opts)) for j in (i + d, i - d) if 0 <= j < len(opts)]
+        return [opts[j] for j in (order if every else order[:2])]
     if spec.log:
         opts = [v for _, v in wid.options]
         i = opts.index(wid.value) if wid.value in opts else None
@@ -44,24 +55,105 @@ def neighbours(spec, wid) -> list:
 
 
 def plan(panel, job) -> list:
-    """After ``job`` (a move of ``panel._moved``) is done: the settings to compute ahead."""
-    name = panel._moved
-    if not (panel.ahead and panel.scheduler.background and name and job.result is not None):
+    """After ``job`` is drawn: the settings to compute ahead, most likely first (values dicts)."""
+    moved = panel._moved
+    if not (panel.ahead and panel.scheduler.background and moved and job.result is not None):
         return []
-    values = ({**job.values, name: v} for v in neighbours(panel.specs[name], panel.controls[name]))
-    return [v for v in values if panel._key(v) not in panel.cache]
+    names = [moved] + [n for n in panel.specs if n != moved]
+    out, seen = [], {job.key}
+    for n in names:
+        for v in neighbours(panel.specs[n], panel.controls[n], every=n == moved):
+            values = panel.settled({**job.values, n: v}, job.values)
+            key = panel._key(values)
+            if key not in seen and key not in panel.cache:
+                seen.add(key)
+                out.append(values)
+    return out
 
 
-def step(panel) -> bool:
-    """Compute the next queued setting into the cache; True while more are queued."""
-    if not panel._ahead:
-        return False
-    values = panel._ahead.pop(0)
-    key = panel._key(values)
-    if key not in panel.cache:
-        try:  # quietly: a setting that fails here fails again, visibly, if it is chosen
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                panel.cache.put(key, panel.compute(dict(values)))
-        except Exception:  # noqa: BLE001
-            pass
-    return bool(panel._ahead)
+def _deliver_to(panel, kind):
+    """The worker thread's hand-over: the result goes to the panel on the panel's own loop."""
+    def deliver(task):
+        panel.scheduler.call(arrived, panel, kind, task)
+    return deliver
+
+
+def submit(panel, job):
+    """Queue ``job``'s settings to compute ahead on the worker."""
+    for values in plan(panel, job):
+        values = dict(values)
+        WORKER.submit(Task(panel, panel._key(values), (lambda v=values: panel.compute(dict(v))),
+                           _deliver_to(panel, "ahead")))
+
+
+def busy(panel, flag: bool):
+    WORKER.busy(panel, flag)
+
+
+def take_running(panel, key):
+    """If the worker is computing ``key`` for ``panel`` right now, let it finish at full speed and
+    return its Task (done); else None."""
+    task = WORKER.running(panel, key)
+    if task is None:
+        return None
+    WORKER.hurry(task)
+    task.done.wait()
+    return task
+
+
+def sweep_submit(panel, job):
+    """Queue ``job``'s missing sweep points on the worker (those already under way are not
+    queued twice: their result is taken when it lands)."""
+    for p in job.sweep.points:
+        if p not in job.sweep.done and not WORKER.has(panel, ("sweep", p)):
+            WORKER.submit(Task(panel, ("sweep", p), (lambda p=p: job.spec.run(p)),
+                               _deliver_to(panel, "sweep")))
+
+
+def sweep_settle(panel, job):
+    """Finish ``job``'s sweep here and now (a cell waits for the finished figure): the point under
+    way on the worker is awaited, the queued ones are computed here."""
+    WORKER.cancel(panel)
+    for p in job.sweep.points:
+        task = take_running(panel, ("sweep", p))
+        if task is not None and task.error is None:
+            panel._points.put(p, task.result)
+            job.sweep.done[p] = task.result
+
+
+def after(panel, job):
+    """After a piece of ``job`` on the panel's loop: the worker pauses while it is computed or
+    drawn, then gets its sweep points, then the settings to compute ahead."""
+    if panel._job is not job or not panel.scheduler.background:
+        return
+    busy(panel, job.phase in ("compute", "draw"))
+    if job.phase == "sweep" and not panel._inline:
+        sweep_submit(panel, job)
+    elif job.phase == "done":
+        submit(panel, job)
+
+
+def arrived(panel, kind, task):
+    """A result from the worker, on the panel's loop: into the cache; a sweep point of the current
+    job is drawn at once."""
+    if kind == "ahead":
+        if task.error is None and task.key not in panel.cache:
+            panel.cache.put(task.key, task.result)
+        return
+    job, point = panel._job, task.key[1]
+    if task.error is None:
+        panel._points.put(point, task.result)
+    if job is None or job.phase != "sweep" or point not in job.sweep.points \
+            or point in job.sweep.done:
+        return
+    try:
+        if task.error is not None:
+            raise task.error
+        job.sweep.done[point] = task.result
+        panel._render(job, full=False)
+        if job.sweep.complete:
+            job.phase = "done"
+    except Exception as e:  # noqa: BLE001 - never a traceback from a loop callback
+        panel._failed(job, e)
+    if job.phase == "done":
+        after(panel, job)

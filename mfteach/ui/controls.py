@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Slider", "Choice", "Toggle", "log_options", "make_widget", "snap", "set_widget",
-           "retarget"]
+           "settle", "retarget"]
 
 
 @dataclass(frozen=True)
@@ -141,31 +141,43 @@ def set_widget(wid, spec, value):
     wid.value = value
 
 
+def settle(spec, wid, value, change: dict):
+    """The value ``retarget`` leaves on a control that holds ``value`` (nothing is changed): what
+    a panel would train after a move, known before the move is made."""
+    if isinstance(spec, Slider) and spec.log and ("min" in change or "max" in change):
+        lo, hi = change.get("min", spec.min), change.get("max", spec.max)
+        keep = lo * (1 - 1e-9) <= value <= hi * (1 + 1e-9)
+        return snap(change.get("value", value if keep else change.get("default", value)),
+                    log_options(lo, hi))
+    if "value" in change:
+        return change["value"]
+    if "default" in change:
+        # keep the student's value when it still fits the new range
+        lo, hi = change.get("min", -math.inf), change.get("max", math.inf)
+        if not lo <= value <= hi:
+            return change["default"]
+    return value
+
+
 def retarget(wid, spec, change: dict):
     """Apply a panel link's change ("min"/"max"/"value"/"default"/"disabled") to one control."""
     if "disabled" in change:
         wid.disabled = bool(change["disabled"])
     if isinstance(spec, Slider) and spec.log and ("min" in change or "max" in change):
-        lo, hi = change.get("min", spec.min), change.get("max", spec.max)
-        opts = log_options(lo, hi)
-        old = wid.value
-        keep = lo * (1 - 1e-9) <= old <= hi * (1 + 1e-9)
+        opts = log_options(change.get("min", spec.min), change.get("max", spec.max))
+        value = settle(spec, wid, wid.value, change)
         if [v for _, v in wid.options] != opts:
             wid.options = [(f"{v:.3g}", v) for v in opts]
-        wid.value = snap(change.get("value", old if keep else change.get("default", old)), opts)
+        wid.value = value
         return
     # widen first so that min/max/value never cross while being set
     if "min" in change:
         wid.min = min(wid.min, change["min"])
     if "max" in change:
         wid.max = max(wid.max, change["max"])
-    if "value" in change:
-        wid.value = change["value"]
-    elif "default" in change:
-        # keep the student's value when it still fits the new range
-        lo, hi = change.get("min", -math.inf), change.get("max", math.inf)
-        if not lo <= wid.value <= hi:
-            wid.value = change["default"]
+    value = settle(spec, wid, wid.value, change)
+    if value != wid.value:
+        wid.value = value
     if "min" in change:
         wid.min = change["min"]
     if "max" in change:

@@ -120,6 +120,17 @@ class Scheduler:
         if self._handle is None and not self.loop.is_closed():
             self._handle = self.loop.call_later(self.delay, self._tick)
 
+    def call(self, fn, *args):
+        """``fn(*args)`` on the loop, from any thread (a worker's result), under the stepping lock."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+
+        def run():
+            with self._lock:
+                fn(*args)
+        loop.call_soon_threadsafe(run)
+
     def _cancel(self):
         handle, self._handle = self._handle, None
         if handle is not None:

@@ -12,15 +12,16 @@ import contextlib
 import html
 import io
 import os
-import re
 import time
 import traceback
 from collections import OrderedDict
 from typing import Callable
 
-from .controls import Choice, Slider, Toggle, log_options, make_widget, retarget, set_widget
+from .controls import (Choice, Slider, Toggle, log_options, make_widget, retarget, set_widget,
+                       settle)
 from . import ahead as ahead_
 from .cache import ResultCache
+from .display import PanelDisplay
 from .jobs import Job, Scheduler, Sweep, SweepState, running_loop, in_kernel
 from .render import PngRenderer
 from .style import NORMAL_RC, PROJECTOR_HEIGHT, PROJECTOR_RC, _PROJECTOR, projector
@@ -35,7 +36,7 @@ class PanelMessage(Exception):
     """Raised by a compute function to show a plain-language message instead of a plot."""
 
 
-class Panel:
+class Panel(PanelDisplay):
     """A live panel: controls → ``compute(values)`` → ``view.update(result, pinned)`` → PNG.
 
     controls: Slider/Choice/Toggle descriptions. compute: values dict → result; raise
@@ -44,9 +45,11 @@ class Panel:
         changes them in place (``pinned`` is the "A" result of an A/B comparison, or None).
     describe: result → one line for the status (what was trained, the finding); optional.
     code: values → one line of code reproducing this panel state (the "copy settings" text).
-    links: values → {control name: {"min"/"max"/"value"/"default"/"disabled": …}} to retarget
-        dependent controls (e.g. a strength slider whose range follows the chosen regularizer;
-        "default" is used only when the current value falls outside the new range).
+    links: (values, before) → {control name: {"min"/"max"/"value"/"default"/"disabled": …}} to
+        retarget dependent controls (e.g. a strength slider whose range follows the chosen
+        regularizer; "default" is used only when the current value falls outside the new range).
+        ``before``: the values the links saw last (None the first time). A pure function of the
+        two: the panel also calls it to know what a move would train before it is made.
     sweep: values → ``Sweep`` (points to fill in after the current run is drawn, e.g. a U-curve)
         or None; the view then gets ``update(result, pinned, sweep=SweepState)``, and may offer
         ``update_sweep(result, pinned, sweep) → [axes changed]`` for cheaper partial redraws.
@@ -83,8 +86,9 @@ class Panel:
             raise ValueError("background=True needs a running event loop (a Jupyter kernel), "
                              "and none is running here")
         self.scheduler = Scheduler(self._step, loop)
-        self.ahead = ahead_.enabled(ahead)  # idle time computes the next step (see ahead.py)
-        self._ahead: list = []        # settings (values dicts) still to compute ahead
+        self.ahead = ahead_.enabled(ahead)  # idle time computes the next moves (see ahead.py)
+        self._inline = False          # True while a cell waits: a sweep finishes here
+        self._linked = None           # the values the links last saw
         self._moved = None            # the control moved last
         self.origin = None            # (factory, its arguments): set by @panel_factory
         self.pinned = None            # (values, result) of "A"
@@ -173,10 +177,21 @@ class Panel:
             return
         prev, self._hold = self._hold, True
         try:
-            for name, change in (self.links(self.values) or {}).items():
+            for name, change in (self.links(self.values, self._linked) or {}).items():
                 retarget(self.controls[name], self.specs[name], change)
         finally:
             self._hold = prev
+        self._linked = self.values  # "before" for the next move's links
+
+    def settled(self, values, before) -> dict:
+        """The values the panel would train after a move from ``before`` to ``values`` (its
+        links applied, as on the widgets), without touching the widgets."""
+        if self.links is None:
+            return dict(values)
+        out = dict(values)
+        for name, change in (self.links(out, before) or {}).items():
+            out[name] = settle(self.specs[name], self.controls[name], out[name], change)
+        return out
 
     # -- the update path ---------------------------------------------------------------------
     # A move becomes a job: compute (or take from the cache) → draw → sweep points, one piece per
@@ -197,16 +212,6 @@ class Panel:
             self._submit()
         else:
             self.update()
-
-    def _on_save(self, button):
-        """A download link for the figure as shown now (made on demand: a link kept up to date
-        would send every figure twice)."""
-        import base64
-
-        data = base64.b64encode(self.image.value).decode("ascii")
-        name = re.sub(r"[^a-z0-9]+", "-", (self.reproduce() or "mfteach-panel").lower())[-60:]
-        self.save_link.value = (f"<a download='{name.strip('-')}.png' href='data:image/png;base64,"
-                                f"{data}'>⬇ download PNG</a>")
 
     def _on_pin(self, change):
         if change["new"] and self.result is not None:
@@ -238,7 +243,11 @@ class Panel:
     def wait(self):
         """Finish all pending work now (the current run and its sweep); returns the panel. (The
         settings computed ahead go on in the background.)"""
-        self.scheduler.drain(until=lambda: self._job is None or self._job.phase == "done")
+        prev, self._inline = self._inline, True
+        try:
+            self.scheduler.drain(until=lambda: self._job is None or self._job.phase == "done")
+        finally:
+            self._inline = prev
         return self
 
     def _submit(self) -> Job:
@@ -246,8 +255,10 @@ class Panel:
         values = self.values
         job = Job(values, self._key(values), time.perf_counter())
         job.cached = job.key in self.cache
-        self._job = job                    # supersedes whatever was pending
-        self._ahead = []                   # ... and whatever was to be computed ahead
+        self._job = job                    # supersedes whatever was pending ...
+        if self.scheduler.background:
+            ahead_.WORKER.cancel(self)     # ... and what was queued on the worker
+            ahead_.busy(self, True)        # which pauses meanwhile
         if not job.cached:
             # Shown at once (the front end gets it while the retrain runs): a slow first visit
             # never looks like a dead panel.
@@ -261,29 +272,39 @@ class Panel:
         job = self._job
         if job is None:
             return False
-        if job.phase == "done":
-            return ahead_.step(self)
+        if job.phase == "done" or self._offloaded(job):
+            return False  # the worker computes (ahead.py); its results land in ahead.arrived
         out, err = io.StringIO(), io.StringIO()
         try:  # anything printed lands in the panel's log, nothing is lost
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 {"compute": self._compute, "draw": self._draw, "sweep": self._sweep}[job.phase](job)
         except Exception as e:  # a safety net: never a traceback from a loop callback
-            job.phase = "done"
-            self.status.value = f"<span style='color:#D55E00'>⚠ {html.escape(repr(e))}</span>"
+            self._failed(job, e)
         for text, append in ((out.getvalue(), self.log.append_stdout),
                              (err.getvalue(), self.log.append_stderr)):
             if text:
                 append(text)
-        if self._job is job and job.phase == "done":
-            self._ahead = ahead_.plan(self, job)
-        return self._job is not None and (self._job.phase != "done" or bool(self._ahead))
+        ahead_.after(self, job)
+        return self._job is not None and self._job.phase != "done" and not self._offloaded(self._job)
+
+    def _offloaded(self, job) -> bool:
+        """Whether ``job``'s sweep points are the worker's (in a kernel, unless a cell waits)."""
+        return job.phase == "sweep" and self.scheduler.background and not self._inline
+
+    def _failed(self, job, e):
+        job.phase = "done"
+        self.status.value = f"<span style='color:#D55E00'>⚠ {html.escape(repr(e))}</span>"
 
     def _compute(self, job):
         t = time.perf_counter()
         job.cached = job.key in self.cache
         try:
+            task = None if job.cached else ahead_.take_running(self, job.key)
             if job.cached:
                 job.result = self.cache[job.key]
+            elif task is not None and task.error is None:  # under way ahead: finished, not redone
+                job.result = task.result
+                self.cache.put(job.key, job.result)
             else:
                 job.result = self.compute(dict(job.values))
                 self.cache.put(job.key, job.result)
@@ -308,12 +329,14 @@ class Panel:
         job.phase = "sweep" if job.sweep is not None and not job.sweep.complete else "done"
 
     def _sweep(self, job):
-        point = job.sweep.next_point()
-        t = time.perf_counter()
-        value = job.spec.run(point)
-        job.seconds["sweep"] = job.seconds.get("sweep", 0.0) + time.perf_counter() - t
-        self._points.put(point, value)
-        job.sweep.done[point] = value
+        ahead_.sweep_settle(self, job)  # a point the worker is computing is finished, not redone
+        if not job.sweep.complete:
+            point = job.sweep.next_point()
+            t = time.perf_counter()
+            value = job.spec.run(point)
+            job.seconds["sweep"] = job.seconds.get("sweep", 0.0) + time.perf_counter() - t
+            self._points.put(point, value)
+            job.sweep.done[point] = value
         self._render(job, full=False)
         if job.sweep.complete:
             job.phase = "done"
@@ -350,10 +373,6 @@ class Panel:
             job.seconds.update(draw=self.last_seconds["draw"], encode=r["encode"])
         self._write_status(job, msg)
 
-    def png(self) -> bytes:
-        """The figure as PNG bytes (see ``render.PngRenderer``: one draw, layout frozen)."""
-        return self.renderer.png()
-
     def _write_status(self, job, msg):
         line = None if msg is not None else (self.describe(job.result) if self.describe else "")
         # the current run's own draw time, not that of the sweep point drawn last
@@ -361,32 +380,6 @@ class Panel:
                                            if k in job.seconds}}
         self.status.value = status_html(line, msg, job, seconds,
                                         self.pinned[0] if self.pinned else None)
-
-    # -- display -----------------------------------------------------------------------------
-    @property
-    def status_text(self) -> str:
-        """The status line as plain text (for tests and printing)."""
-        import re
-
-        return html.unescape(re.sub(r"<[^>]+>", "", self.status.value))
-
-    def _repr_mimebundle_(self, **kwargs):
-        import base64
-
-        own = getattr(self.widget, "_repr_mimebundle_", None)
-        if own is not None:
-            bundle = dict(own(**kwargs) or {})
-        else:
-            # ipywidgets 7 (Colab's preinstalled version) displays widgets through
-            # _ipython_display_; this is the same view reference it sends.
-            bundle = {"application/vnd.jupyter.widget-view+json": {
-                "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}}
-        # A static copy of the figure for viewers without live widgets (GitHub, nbviewer): the
-        # finished one (a sweep still filling in would be saved half drawn).
-        self.wait()
-        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
-        bundle["text/plain"] = f"<mfteach panel: {self.status_text}>"
-        return bundle
 
     def __repr__(self):
         return f"Panel({', '.join(f'{k}={_fmt(v)}' for k, v in self.values.items())})"

@@ -1,0 +1,181 @@
+"""The one background thread that computes ahead for the panels of a kernel.
+
+While a student looks at a plot, the settings they may pick next are computed into the panel's
+cache. A move must never wait for that work. On the kernel's event loop it did: a move arriving
+mid-run waited for the whole run (up to half a second in the browser). Here a thread computes
+instead, and from the moment any panel gets a move until that move is drawn it stops at its next
+optimizer step (about 1 ms; ``training.between_steps``): the move has the CPU and the GIL.
+
+The thread only computes. Results go back to their panel through ``deliver``, which the panel
+makes hand them to its own loop (widgets and matplotlib stay on one thread). It is the same
+``compute`` on the same settings as on a move: every run is seeded by its settings and trains on
+one torch thread, so the numbers do not depend on where or when they were computed.
+
+Its name starts with "mfteach-prefetch": the lessons' training gate (lessons/common.py) then
+treats its runs as background runs, which wait while a cell's run waits.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..training import between_steps
+
+__all__ = ["Task", "Worker", "WORKER", "lower_priority"]
+
+THREAD_NAME = "mfteach-prefetch-panels"
+
+
+def lower_priority():
+    """Lower this thread's CPU priority (Linux): on a busy CPU the kernel's cells, the browser and
+    the Jupyter server come first."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+class _Closed(Exception):
+    """Raised between two steps of a run when the worker closes."""
+
+
+@dataclass(eq=False)
+class Task:
+    """``fn()`` to compute for ``owner`` (a panel), under ``key`` (its settings)."""
+
+    owner: object
+    key: tuple
+    fn: Callable
+    deliver: Callable                 # (task) → None, called in the worker thread when done
+    urgent: bool = False              # a move waits for this very result: never pause it
+    result: object = None
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    paused: float = 0.0               # seconds it has waited for moves so far
+
+
+class Worker:
+    """A queue of Tasks computed one at a time in a daemon thread, made on first use.
+
+    max_pause: a task waits at most this long in all for moves (a panel that never reports its
+    move done, e.g. one deleted mid-move, cannot stop the thread for good).
+    """
+
+    def __init__(self, max_pause=3.0):
+        self.max_pause = max_pause
+        self._cv = threading.Condition()
+        self._queue: list[Task] = []
+        self._busy = weakref.WeakSet()   # panels whose move is being computed or drawn
+        self.current: Task | None = None
+        self._thread = None
+        self._closing = False
+
+    # -- the panels' side --------------------------------------------------------------------
+    def submit(self, task: Task) -> Task:
+        with self._cv:
+            self._queue.append(task)
+            if self._closing:
+                return task
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name=THREAD_NAME, daemon=True)
+                self._thread.start()
+                atexit.register(self.close)
+            self._cv.notify_all()
+        return task
+
+    def cancel(self, owner):
+        """Drop ``owner``'s queued tasks (not the one under way: its result is kept)."""
+        with self._cv:
+            self._queue = [t for t in self._queue if t.owner is not owner]
+
+    def pending(self, owner) -> list:
+        """``owner``'s tasks not yet delivered: the one under way, then the queued ones."""
+        with self._cv:
+            now = [self.current] if self.current is not None and self.current.owner is owner else []
+            return now + [t for t in self._queue if t.owner is owner]
+
+    def has(self, owner, key) -> bool:
+        """Whether a task for ``owner`` and ``key`` is queued or under way."""
+        with self._cv:
+            return any(t.owner is owner and t.key == key
+                       for t in ([self.current] if self.current is not None else []) + self._queue)
+
+    def running(self, owner, key):
+        """The task under way for ``owner`` and ``key``, or None."""
+        with self._cv:
+            t = self.current
+            return t if t is not None and t.owner is owner and t.key == key else None
+
+    def hurry(self, task: Task):
+        """A move wants this task's result: it runs on without pausing."""
+        with self._cv:
+            task.urgent = True
+            self._cv.notify_all()
+
+    def busy(self, owner, flag: bool):
+        """``owner`` is (not) computing or drawing a move: the thread pauses while any is."""
+        with self._cv:
+            if flag:
+                self._busy.add(owner)
+            else:
+                self._busy.discard(owner)
+                self._cv.notify_all()
+
+    def close(self, timeout=5.0):
+        """Stop the thread (at interpreter exit): the run under way stops at its next step. A
+        daemon thread still inside torch when the process ends aborts it ("terminate called")."""
+        with self._cv:
+            self._closing = True
+            self._queue.clear()
+            self._cv.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    # -- the thread --------------------------------------------------------------------------
+    def _wait_for_moves(self, task: Task):
+        """Block while a move is computed or drawn (called between two optimizer steps)."""
+        if self._closing:
+            raise _Closed
+        if not self._busy or task.urgent:  # the common case, without taking the lock
+            return
+        with self._cv:
+            t0 = time.monotonic()
+            while self._busy and not task.urgent and task.paused < self.max_pause \
+                    and not self._closing:
+                self._cv.wait(self.max_pause - task.paused)
+                task.paused += time.monotonic() - t0
+                t0 = time.monotonic()
+        if self._closing:
+            raise _Closed
+
+    def _loop(self):
+        lower_priority()
+        while True:
+            with self._cv:
+                while not self._queue and not self._closing:
+                    self._cv.wait()
+                if self._closing:
+                    return
+                task = self.current = self._queue.pop(0)
+            try:
+                self._wait_for_moves(task)  # do not even start while a move is on
+                with between_steps(lambda: self._wait_for_moves(task)):
+                    task.result = task.fn()
+            except BaseException as e:  # noqa: BLE001 - handed to the panel, never raised here
+                task.error = e
+            with self._cv:
+                self.current = None
+            task.done.set()
+            try:
+                task.deliver(task)
+            except Exception:  # noqa: BLE001 - a closed loop: nobody waits for it any more
+                pass
+
+
+WORKER = Worker()
