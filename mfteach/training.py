@@ -33,6 +33,22 @@ __all__ = ["TrainConfig", "History", "Divergence", "train", "between_steps", "OP
 _LOCAL = threading.local()
 
 
+_FOREGROUND = {"lock": threading.Lock(), "n": 0, "last": time.monotonic()}
+
+
+def quiet_for() -> float:
+    """Seconds since the last run outside ``between_steps`` ended (0 while one trains): a
+    notebook's cells are running (Run All) unless it has been quiet for a while."""
+    with _FOREGROUND["lock"]:
+        return 0.0 if _FOREGROUND["n"] else time.monotonic() - _FOREGROUND["last"]
+
+
+def _foreground(delta):
+    with _FOREGROUND["lock"]:
+        _FOREGROUND["n"] += delta
+        _FOREGROUND["last"] = time.monotonic()
+
+
 @contextmanager
 def between_steps(fn):
     """While inside, every ``train`` in this thread calls ``fn()`` after each optimizer step
@@ -155,6 +171,9 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
     # Global torch state changed here is put back exactly as the caller had it — also when two
     # threads train at once (a panel on a kernel subshell thread while a cell trains): the first
     # to enter saves the thread count, the last to leave restores it.
+    foreground = getattr(_LOCAL, "fn", None) is None
+    if foreground:
+        _foreground(+1)
     _enter_threads(cfg.threads)
     # Regularised weights and Adam's second moments drift into denormal floats, which the CPU
     # handles ~100x slower; flushing them to zero changes nothing visible and saves ~30%.
@@ -166,6 +185,8 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
         if switched:
             torch.set_flush_denormal(False)
         _leave_threads()
+        if foreground:
+            _foreground(-1)
 
 
 _THREADS = {"lock": threading.Lock(), "active": 0, "saved": None}

@@ -610,37 +610,65 @@ def _idle(p):
     return p._job.phase == "done" and not WORKER.pending(p)
 
 
-def test_idle_time_computes_the_next_step_either_side_and_a_step_there_only_draws():
-    """After a move is drawn and its sweep filled in, the settings one step either side of the
-    control just moved are computed ahead (same compute, into the cache): the next step there
-    is answered from the cache. A new move drops what was still to come."""
+def test_idle_time_computes_the_next_step_either_side_and_a_step_there_only_draws(monkeypatch):
+    """A panel just built computes one step of each control ahead (once no cell trains); after a
+    move is drawn and its sweep filled in, the settings one step either side of the control just
+    moved (same compute, into the cache): the next step there is answered from the cache."""
+    from mfteach.ui.worker import WORKER
+
+    monkeypatch.setattr(WORKER, "idle_s", 0.0)
+
     async def scenario():
         calls, swept = [], []
         p = _toy(calls, swept, background=True, ahead=True)
-        await _until(lambda: _idle(p))
-        await asyncio.sleep(0.05)
-        assert calls == [1]                        # nothing moved yet: nothing computed ahead
+        await _until(lambda: _idle(p) and len(p.cache) == 3)
+        assert calls == [1, 2, 0]                  # built: a step either side
         p.controls["x"].value = 5
-        await _until(lambda: _idle(p) and len(p.cache) == 4)
-        assert calls == [1, 5, 6, 4]
+        await _until(lambda: _idle(p) and len(p.cache) == 6)
+        assert calls == [1, 2, 0, 5, 6, 4]
         p.controls["x"].value = 6                  # one step up: computed already
         await _until(lambda: p._job.phase == "done")
         cached = p._job.cached
         await _until(lambda: _idle(p) and 7 in calls)
-        p.controls["x"].value = 0                  # a jump: computed now
-        await _until(lambda: _idle(p))
+        p.controls["x"].value = 9                  # a jump: computed now
+        await _until(lambda: _idle(p) and 8 in calls)
         await asyncio.sleep(0.05)
         return p, calls, cached
 
     import asyncio
     p, calls, cached = _run_in_fresh_thread(scenario)
-    assert cached and p.result == 0 and "from cache" not in p.status_text
-    # 6 and 4 ahead of 5; then 7 ahead of 6 (5 is cached); 0's neighbour 1 was cached at the start
-    assert calls == [1, 5, 6, 4, 7, 0]
+    assert cached and p.result == 9 and "from cache" not in p.status_text
+    # 6 and 4 ahead of 5; then 7 ahead of 6 (5 is cached); then 10 and 8 ahead of 9
+    assert calls == [1, 2, 0, 5, 6, 4, 7, 9, 10, 8]
 
 
-def test_a_move_drops_what_was_still_to_be_computed_ahead():
+def test_a_panel_just_built_computes_ahead_only_once_no_cell_has_trained_for_a_while(monkeypatch):
+    """Run All: the guesses of a panel just built wait until the cells stop training."""
+    from mfteach import training
     from mfteach.ui.worker import WORKER
+
+    now = {"quiet": 0.0}
+    monkeypatch.setattr("mfteach.ui.worker.quiet_for", lambda: now["quiet"])
+    assert training.quiet_for() >= 0.0
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True, ahead=True)
+        await asyncio.sleep(0.6)                   # the worker looked twice: cells still busy
+        before = list(calls)
+        now["quiet"] = 5.0
+        await _until(lambda: _idle(p) and len(calls) == 3)
+        return before, calls
+
+    import asyncio
+    before, calls = _run_in_fresh_thread(scenario)
+    assert before == [1] and calls == [1, 2, 0]
+
+
+def test_a_move_drops_what_was_still_to_be_computed_ahead(monkeypatch):
+    from mfteach.ui.worker import WORKER
+
+    monkeypatch.setattr(WORKER, "idle_s", 1e9)  # the built panel's guesses never start here
 
     async def scenario():
         calls, swept = [], []

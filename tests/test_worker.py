@@ -184,3 +184,29 @@ def test_closing_stops_the_run_under_way_at_its_next_step(split):
     assert time.perf_counter() - t0 < 2 and not w._thread.is_alive()
     assert task.done.is_set() and type(task.error).__name__ == "_Closed"
     assert not later.done.is_set() and w.submit(Task(owner, ("x",), lambda: 1, lambda t: None))
+
+
+def test_quiet_for_counts_from_the_last_run_outside_the_worker(split):
+    from mfteach.training import quiet_for
+
+    seen = []
+    with between_steps(lambda: seen.append(quiet_for())):  # a worker's run: not a cell's
+        mf.train(split, _cfg(epochs=1))
+    assert seen and min(seen) > 0.0
+    mf.train(split, _cfg(epochs=1))
+    assert quiet_for() < 0.5
+    inside = []
+    mf.train(split, _cfg(epochs=1), make_optimizer=lambda m: _Probe(m.parameters(), inside))
+    assert inside and max(inside) == 0.0          # while a cell's run trains
+
+
+class _Probe(torch.optim.SGD):
+    def __init__(self, params, out):
+        super().__init__(params, lr=0.01)
+        self.out = out
+
+    def step(self, closure=None):
+        from mfteach.training import quiet_for
+
+        self.out.append(quiet_for())
+        return super().step(closure)

@@ -3,7 +3,8 @@
 Once a move is drawn, a background thread (worker.py) computes into the panel's cache the settings
 a student is likely to pick next: first those of the control just moved (a slider's step either
 side, a toggle's other state, a dropdown's other options, nearest first), then one step of every
-other control. The same ``compute`` on the same settings: the results only arrive earlier. The
+other control (a panel just built: one step of every control, once no cell has trained for a
+second). The same ``compute`` on the same settings: the results only arrive earlier. The
 thread stops at its next optimizer step while any panel's move is computed or drawn, so a move
 never waits for it; a new move drops what is still queued. A sweep's points (a U-curve) are
 computed there too, so a move made while the sweep fills in is answered at once.
@@ -55,11 +56,12 @@ def neighbours(spec, wid, every=True) -> list:
 
 
 def plan(panel, job) -> list:
-    """After ``job`` is drawn: the settings to compute ahead, most likely first (values dicts)."""
+    """After ``job`` is drawn: the settings to compute ahead, most likely first (values dicts).
+    Before any move (a panel just built): one step of every control."""
     moved = panel._moved
-    if not (panel.ahead and panel.scheduler.background and moved and job.result is not None):
+    if not (panel.ahead and panel.scheduler.background and job.result is not None):
         return []
-    names = [moved] + [n for n in panel.specs if n != moved]
+    names = ([moved] if moved else []) + [n for n in panel.specs if n != moved]
     out, seen = [], {job.key}
     for n in names:
         for v in neighbours(panel.specs[n], panel.controls[n], every=n == moved):
@@ -80,10 +82,11 @@ def _deliver_to(panel, kind):
 
 def submit(panel, job):
     """Queue ``job``'s settings to compute ahead on the worker."""
+    idle = panel._moved is None  # a panel just built: not while Run All goes on (worker.py)
     for values in plan(panel, job):
         values = dict(values)
         WORKER.submit(Task(panel, panel._key(values), (lambda v=values: panel.compute(dict(v))),
-                           _deliver_to(panel, "ahead")))
+                           _deliver_to(panel, "ahead"), idle=idle))
 
 
 def busy(panel, flag: bool):

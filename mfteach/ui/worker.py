@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..training import between_steps
+from ..training import between_steps, quiet_for
 
 __all__ = ["Task", "Worker", "WORKER", "lower_priority"]
 
@@ -53,6 +53,7 @@ class Task:
     fn: Callable
     deliver: Callable                 # (task) → None, called in the worker thread when done
     urgent: bool = False              # a move waits for this very result: never pause it
+    idle: bool = False                # only once no cell has trained for ``Worker.idle_s``
     result: object = None
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -64,10 +65,12 @@ class Worker:
 
     max_pause: a task waits at most this long in all for moves (a panel that never reports its
     move done, e.g. one deleted mid-move, cannot stop the thread for good).
+    idle_s: an ``idle`` task (a panel's guesses before anyone moved it) starts only once no run
+    outside this thread has trained for this long: it must not slow down Run All.
     """
 
-    def __init__(self, max_pause=3.0):
-        self.max_pause = max_pause
+    def __init__(self, max_pause=3.0, idle_s=1.0):
+        self.max_pause, self.idle_s = max_pause, idle_s
         self._cv = threading.Condition()
         self._queue: list[Task] = []
         self._busy = weakref.WeakSet()   # panels whose move is being computed or drawn
@@ -154,15 +157,23 @@ class Worker:
         if self._closing:
             raise _Closed
 
+    def _next_task(self):
+        """The first queued task, idle ones last and only after ``idle_s`` without a run."""
+        task = next((t for t in self._queue if not t.idle), None)
+        if task is None and self._queue and quiet_for() >= self.idle_s:
+            task = self._queue[0]
+        return task
+
     def _loop(self):
         lower_priority()
         while True:
             with self._cv:
-                while not self._queue and not self._closing:
-                    self._cv.wait()
+                while not self._closing and (task := self._next_task()) is None:
+                    self._cv.wait(0.25 if self._queue else None)  # idle tasks: look again soon
                 if self._closing:
                     return
-                task = self.current = self._queue.pop(0)
+                self._queue.remove(task)
+                self.current = task
             try:
                 self._wait_for_moves(task)  # do not even start while a move is on
                 with between_steps(lambda: self._wait_for_moves(task)):
