@@ -647,22 +647,28 @@ def test_a_panel_just_built_computes_ahead_only_once_no_cell_has_trained_for_a_w
     from mfteach import training
     from mfteach.ui.worker import WORKER
 
-    now = {"quiet": 0.0}
+    now = {"quiet": 0.0, "cells": 0}
     monkeypatch.setattr("mfteach.ui.worker.quiet_for", lambda: now["quiet"])
+    monkeypatch.setattr("mfteach.ui.worker._cells_run", lambda: now["cells"])
+    monkeypatch.setattr(WORKER, "idle_s", 0.4)
     assert training.quiet_for() >= 0.0
 
     async def scenario():
         calls, swept = [], []
         p = _toy(calls, swept, background=True, ahead=True)
-        await asyncio.sleep(0.6)                   # the worker looked twice: cells still busy
-        before = list(calls)
-        now["quiet"] = 5.0
-        await _until(lambda: _idle(p) and len(calls) == 3)
+        await asyncio.sleep(0.6)                   # the worker looked twice: a cell trains
+        before = [list(calls)]
+        now["quiet"] = 5.0                         # no more training, but cells still run
+        for _ in range(6):
+            now["cells"] += 1
+            await asyncio.sleep(0.2)
+        before.append(list(calls))
+        await _until(lambda: _idle(p) and len(calls) == 3)   # Run All is over
         return before, calls
 
     import asyncio
     before, calls = _run_in_fresh_thread(scenario)
-    assert before == [1] and calls == [1, 2, 0]
+    assert before == [[1], [1]] and calls == [1, 2, 0]
 
 
 def test_a_move_drops_what_was_still_to_be_computed_ahead(monkeypatch):

@@ -40,6 +40,15 @@ def lower_priority():
         pass
 
 
+def _cells_run():
+    """How many cells this kernel has run (None outside IPython): read, never changed."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "execution_count", None)
+
+
 class _Closed(Exception):
     """Raised between two steps of a run when the worker closes."""
 
@@ -65,8 +74,9 @@ class Worker:
 
     max_pause: a task waits at most this long in all for moves (a panel that never reports its
     move done, e.g. one deleted mid-move, cannot stop the thread for good).
-    idle_s: an ``idle`` task (a panel's guesses before anyone moved it) starts only once no run
-    outside this thread has trained for this long: it must not slow down Run All.
+    idle_s: an ``idle`` task (a panel's guesses before anyone moved it) starts only once, for
+    this long, no run outside this thread has trained and no new cell has run: it must not slow
+    down Run All.
     """
 
     def __init__(self, max_pause=3.0, idle_s=1.0):
@@ -77,6 +87,7 @@ class Worker:
         self.current: Task | None = None
         self._thread = None
         self._closing = False
+        self._cells = (None, 0.0)        # (cells run, since when): see _quiet
 
     # -- the panels' side --------------------------------------------------------------------
     def submit(self, task: Task) -> Task:
@@ -158,11 +169,18 @@ class Worker:
             raise _Closed
 
     def _next_task(self):
-        """The first queued task, idle ones last and only after ``idle_s`` without a run."""
+        """The first queued task; idle ones last, and only once the notebook is quiet."""
         task = next((t for t in self._queue if not t.idle), None)
-        if task is None and self._queue and quiet_for() >= self.idle_s:
+        if task is None and self._queue and self._quiet():
             task = self._queue[0]
         return task
+
+    def _quiet(self) -> bool:
+        """No run outside this thread and no new cell for ``idle_s`` (Run All is over)."""
+        count, now = _cells_run(), time.monotonic()
+        if count != self._cells[0]:
+            self._cells = (count, now)
+        return quiet_for() >= self.idle_s and now - self._cells[1] >= self.idle_s
 
     def _loop(self):
         lower_priority()
