@@ -1,6 +1,7 @@
 """Panel latency in a real browser: key press → new plot on screen, and → last change (a sweep done).
 
     python benchmarks/bench_browser.py [--moves 5] [--notebooks 01 02] [--budget 480] [--no-voila|--no-lab]
+                                       [--think 1] [--read 10]
 
 JupyterLab (served on 127.0.0.1 with a token, private settings, the project's Playwright set-up in
 tests/browser/) opens a temporary copy of each notebook, runs it all, then moves every control of
@@ -134,7 +135,7 @@ def move(page, panel, kind, el, step, timeout_ms=30_000):
     return out
 
 
-def bench_lab(browser, srv, name, moves, deadline, think=0.0):
+def bench_lab(browser, srv, name, moves, deadline, think=0.0, read=0.0):
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     res = {"controls": {}}
     try:
@@ -153,6 +154,7 @@ def bench_lab(browser, srv, name, moves, deadline, think=0.0):
         page.wait_for_function(PANELS_DRAWN, arg=panels.count(), timeout=60_000)
         res["open_s"] = round(t1 - t0, 2)
         res["stage"] = "moving controls"
+        time.sleep(read)  # a student reading the notebook before the first move
         page.evaluate(LISTEN)
         for k in range(panels.count()):
             panel = panels.nth(k)
@@ -298,6 +300,9 @@ def main(argv=None):
     ap.add_argument("--think", type=float, default=0.0,
                     help="seconds between moves (a student looking at the plot): the panel "
                          "computes the next step ahead meanwhile")
+    ap.add_argument("--read", type=float, default=0.0,
+                    help="seconds after Run All before the first move (a student reading): a "
+                         "panel computes one step of each control ahead meanwhile")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "browser.json"))
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -307,6 +312,7 @@ def main(argv=None):
     names = [p.name for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
              if p.name[:2] in args.notebooks]
     out = {"when": time.strftime("%F %T"), "cpu_count": os.cpu_count(), "think_s": args.think,
+           "read_s": args.read,
            "load_before": os.getloadavg(), "lab": {}, "voila": {}}
     tmp = Path(tempfile.mkdtemp(prefix="mfteach-bench-browser-"))
     workdir = tmp / "nbs"
@@ -326,7 +332,7 @@ def main(argv=None):
                     for name in names:
                         print(f"JupyterLab {name}", flush=True)
                         out["lab"][name] = bench_lab(browser, srv, name, args.moves, deadline,
-                                                 args.think)
+                                                     args.think, args.read)
                     srv.stop()
                     srv = None
                 if not args.no_voila:

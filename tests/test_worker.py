@@ -137,7 +137,7 @@ def test_neighbours_a_dropdown_nearest_first_and_a_slider_one_step():
     assert neighbours(s, w.IntSlider(value=5, min=1, max=5)) == [4]
 
 
-def test_a_panel_plans_the_moved_control_first_then_one_step_of_the_others_as_its_links_leave_them():
+def test_a_panel_plans_the_moved_control_then_a_step_of_each_other_as_its_links_leave_them():
     """Computed ahead = what the move would train: a new regularizer starts at its own strength
     (the link), so that is the setting planned, not the old strength under the new name."""
     from mfteach.ui import Panel
@@ -165,9 +165,10 @@ def test_a_panel_plans_the_moved_control_first_then_one_step_of_the_others_as_it
     p.scheduler.loop = object()              # plan only looks at "background"
     plan = ahead.plan(p, p._job)
     assert plan[0] == {"reg": "b", "lam": 10.0, "on": False}        # the link's start value
-    lams = [v["lam"] for v in plan[1:3]]
-    assert all(v["reg"] == "a" and not v["on"] for v in plan[1:3]) and 0.1 not in lams
-    assert plan[3] == {"reg": "a", "lam": 0.1, "on": True} and len(plan) == 4
+    # then one step of each other control (up first), then their other step
+    assert plan[1]["reg"] == "a" and plan[1]["lam"] > 0.1 and not plan[1]["on"]
+    assert plan[2] == {"reg": "a", "lam": 0.1, "on": True}
+    assert plan[3]["reg"] == "a" and plan[3]["lam"] < 0.1 and not plan[3]["on"] and len(plan) == 4
     p.scheduler.loop = None
 
 

@@ -2,12 +2,13 @@
 
 Once a move is drawn, a background thread (worker.py) computes into the panel's cache the settings
 a student is likely to pick next: first those of the control just moved (a slider's step either
-side, a toggle's other state, a dropdown's other options, nearest first), then one step of every
-other control (a panel just built: one step of every control, once no cell has trained for a
-second). The same ``compute`` on the same settings: the results only arrive earlier. The
-thread stops at its next optimizer step while any panel's move is computed or drawn, so a move
-never waits for it; a new move drops what is still queued. A sweep's points (a U-curve) are
-computed there too, so a move made while the sweep fills in is answered at once.
+side, a toggle's other state, a dropdown's next and previous options), then one step (up, or
+next) of every other control, then their other step, then the dropdown's further options. A panel
+just built: one step of every control, once no cell has run or trained for a second. The same
+``compute`` on the same settings: the results only arrive earlier. The thread stops at its next
+optimizer step while any panel's move is computed or drawn, so a move never waits for it; a new
+move drops what is still queued. A sweep's points (a U-curve) are computed there too, so a move
+made while the sweep fills in is answered at once.
 
 Background mode only (in a kernel, between messages); ``MFTEACH_AHEAD=0`` turns computing ahead
 off (a crowded class server: it costs a few runs of CPU per move). Sweeps still fill in.
@@ -61,15 +62,21 @@ def plan(panel, job) -> list:
     moved = panel._moved
     if not (panel.ahead and panel.scheduler.background and job.result is not None):
         return []
-    names = ([moved] if moved else []) + [n for n in panel.specs if n != moved]
+    near = {n: neighbours(panel.specs[n], panel.controls[n], every=n == moved) for n in panel.specs}
+    others = [n for n in panel.specs if n != moved]
+    # breadth first: the moved control's two nearest values, then one step of every other
+    # control, then their other step, then the moved dropdown's further options
+    order = ([(moved, v) for v in near[moved][:2]] if moved else []) \
+        + [(n, near[n][0]) for n in others if near[n]] \
+        + [(n, v) for n in others for v in near[n][1:]] \
+        + ([(moved, v) for v in near[moved][2:]] if moved else [])
     out, seen = [], {job.key}
-    for n in names:
-        for v in neighbours(panel.specs[n], panel.controls[n], every=n == moved):
-            values = panel.settled({**job.values, n: v}, job.values)
-            key = panel._key(values)
-            if key not in seen and key not in panel.cache:
-                seen.add(key)
-                out.append(values)
+    for n, v in order:
+        values = panel.settled({**job.values, n: v}, job.values)
+        key = panel._key(values)
+        if key not in seen and key not in panel.cache:
+            seen.add(key)
+            out.append(values)
     return out
 
 

@@ -183,7 +183,9 @@ class Worker:
         return quiet_for() >= self.idle_s and now - self._cells[1] >= self.idle_s
 
     def _loop(self):
-        lower_priority()
+        # Not at a lower CPU priority: a move may wait for the task under way (Panel._compute
+        # takes it over), and a niced thread next to a busy browser ran it half as fast. Moves
+        # come first through the pauses; a notebook's cells through idle tasks.
         while True:
             with self._cv:
                 while not self._closing and (task := self._next_task()) is None:
