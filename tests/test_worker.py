@@ -211,3 +211,19 @@ class _Probe(torch.optim.SGD):
 
         self.out.append(quiet_for())
         return super().step(closure)
+
+
+def test_a_new_move_stops_a_stale_guess_under_way_but_not_the_one_it_wants(split):
+    w, owner = Worker(), object()
+    long = lambda: mf.train(split, _cfg(epochs=2000))  # noqa: E731
+    for keep, droppable, stopped in ((None, True, True), (("g",), True, False),
+                                     (None, False, False)):
+        task = w.submit(Task(owner, ("g",), long, lambda t: None, droppable=droppable))
+        while w.running(owner, ("g",)) is None:
+            time.sleep(0.005)
+        w.cancel(owner, keep=keep)
+        if not stopped:
+            assert not task.done.wait(0.3)   # still training
+            task.dropped = True              # end it for the next round
+        assert task.done.wait(5) and type(task.error).__name__ == "_Closed"
+    w.close()

@@ -93,7 +93,7 @@ def submit(panel, job):
     for values in plan(panel, job):
         values = dict(values)
         WORKER.submit(Task(panel, panel._key(values), (lambda v=values: panel.compute(dict(v))),
-                           _deliver_to(panel, "ahead"), idle=idle))
+                           _deliver_to(panel, "ahead"), idle=idle, droppable=True))
 
 
 def busy(panel, flag: bool):

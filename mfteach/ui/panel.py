@@ -257,7 +257,7 @@ class Panel(PanelDisplay):
         job.cached = job.key in self.cache
         self._job = job                    # supersedes whatever was pending ...
         if self.scheduler.background:
-            ahead_.WORKER.cancel(self)     # ... and what was queued on the worker
+            ahead_.WORKER.cancel(self, keep=job.key)  # ... and the worker's stale guesses
             ahead_.busy(self, True)        # which pauses meanwhile
         if not job.cached:
             # Shown at once (the front end gets it while the retrain runs): a slow first visit

@@ -50,7 +50,7 @@ def _cells_run():
 
 
 class _Closed(Exception):
-    """Raised between two steps of a run when the worker closes."""
+    """Raised between two steps of a run when the worker closes or the task is dropped."""
 
 
 @dataclass(eq=False)
@@ -63,6 +63,8 @@ class Task:
     deliver: Callable                 # (task) → None, called in the worker thread when done
     urgent: bool = False              # a move waits for this very result: never pause it
     idle: bool = False                # only once no cell has trained for ``Worker.idle_s``
+    droppable: bool = False           # a newer move may stop it half done (a guess gone stale)
+    dropped: bool = False
     result: object = None
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -102,10 +104,15 @@ class Worker:
             self._cv.notify_all()
         return task
 
-    def cancel(self, owner):
-        """Drop ``owner``'s queued tasks (not the one under way: its result is kept)."""
+    def cancel(self, owner, keep=None):
+        """Drop ``owner``'s queued tasks, and stop its droppable task under way at its next step
+        unless its key is ``keep`` (the setting the new move wants)."""
         with self._cv:
             self._queue = [t for t in self._queue if t.owner is not owner]
+            t = self.current
+            if t is not None and t.owner is owner and t.droppable and t.key != keep:
+                t.dropped = True
+                self._cv.notify_all()
 
     def pending(self, owner) -> list:
         """``owner``'s tasks not yet delivered: the one under way, then the queued ones."""
@@ -154,18 +161,18 @@ class Worker:
     # -- the thread --------------------------------------------------------------------------
     def _wait_for_moves(self, task: Task):
         """Block while a move is computed or drawn (called between two optimizer steps)."""
-        if self._closing:
+        if self._closing or task.dropped:
             raise _Closed
         if not self._busy or task.urgent:  # the common case, without taking the lock
             return
         with self._cv:
             t0 = time.monotonic()
             while self._busy and not task.urgent and task.paused < self.max_pause \
-                    and not self._closing:
+                    and not self._closing and not task.dropped:
                 self._cv.wait(self.max_pause - task.paused)
                 task.paused += time.monotonic() - t0
                 t0 = time.monotonic()
-        if self._closing:
+        if self._closing or task.dropped:
             raise _Closed
 
     def _next_task(self):
