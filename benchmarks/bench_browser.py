@@ -166,8 +166,10 @@ def bench_lab(browser, srv, name, moves, deadline, think=0.0, read=0.0):
                     if time.time() > deadline:
                         break
                     res["stage"] = f"{key}, move {step + 1}"
-                    if think and step:
-                        time.sleep(think)  # a student looks at the plot before the next step
+                    if think and (step or res["controls"]):
+                        time.sleep(think)  # a student looks at the plot before the next move
+                        # (also before the first move of the next control: until 2026-11-28 it
+                        # came at once, with no time to look or to compute ahead)
                     r = move(page, panel, kind, el, step)
                     if r is None or r.get("no_new_image"):
                         res.setdefault("no_new_image", {})[key] = r

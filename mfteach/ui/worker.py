@@ -17,7 +17,6 @@ treats its runs as background runs, which wait while a cell's run waits.
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 import time
 import weakref
@@ -26,18 +25,9 @@ from typing import Callable
 
 from ..training import between_steps, quiet_for
 
-__all__ = ["Task", "Worker", "WORKER", "lower_priority"]
+__all__ = ["Task", "Worker", "WORKER"]
 
 THREAD_NAME = "mfteach-prefetch-panels"
-
-
-def lower_priority():
-    """Lower this thread's CPU priority (Linux): on a busy CPU the kernel's cells, the browser and
-    the Jupyter server come first."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
 
 
 def _cells_run():
