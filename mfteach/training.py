@@ -23,8 +23,8 @@ from .config import OPTIMIZERS, REGULARIZERS, TrainConfig
 from .model import MF, predict_rows
 from .preprocessing import Normalizer
 
-__all__ = ["TrainConfig", "History", "Divergence", "train", "between_steps", "OPTIMIZERS",
-           "REGULARIZERS"]
+__all__ = ["TrainConfig", "History", "Divergence", "train", "between_steps", "step_hook",
+           "quiet_for", "OPTIMIZERS", "REGULARIZERS"]
 
 # -- pausing -------------------------------------------------------------------------------------
 # A thread that trains ahead (a panel's likely next setting) gives the CPU back to the run a
@@ -47,6 +47,11 @@ def _foreground(delta):
     with _FOREGROUND["lock"]:
         _FOREGROUND["n"] += delta
         _FOREGROUND["last"] = time.monotonic()
+
+
+def step_hook():
+    """This thread's ``between_steps`` function, or None."""
+    return getattr(_LOCAL, "fn", None)
 
 
 @contextmanager
@@ -168,9 +173,7 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
         raise ValueError("the training set is empty")
     _check_device(cfg.device)
 
-    # Global torch state changed here is put back exactly as the caller had it — also when two
-    # threads train at once (a panel on a kernel subshell thread while a cell trains): the first
-    # to enter saves the thread count, the last to leave restores it.
+    # Torch state changed here is put back exactly as this thread had it (see _enter_threads).
     foreground = getattr(_LOCAL, "fn", None) is None
     if foreground:
         _foreground(+1)
@@ -189,23 +192,21 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
             _foreground(-1)
 
 
-_THREADS = {"lock": threading.Lock(), "active": 0, "saved": None}
-
-
 def _enter_threads(threads):
-    with _THREADS["lock"]:
-        if _THREADS["active"] == 0:
-            _THREADS["saved"] = torch.get_num_threads()
-        _THREADS["active"] += 1
-        if threads is not None and threads != torch.get_num_threads():
-            torch.set_num_threads(threads)
+    """Set this thread's torch thread count for a run, saving the old one. Per thread: with the
+    OpenMP backend of the pip builds ``set_num_threads`` changes only the calling thread, so a
+    count saved once for all threads left a cell's thread at 1 after a worker's run ended last."""
+    stack = _LOCAL.__dict__.setdefault("threads", [])
+    old = torch.get_num_threads()
+    stack.append(old)
+    if threads is not None and threads != old:
+        torch.set_num_threads(threads)
 
 
 def _leave_threads():
-    with _THREADS["lock"]:
-        _THREADS["active"] -= 1
-        if _THREADS["active"] == 0 and torch.get_num_threads() != _THREADS["saved"]:
-            torch.set_num_threads(_THREADS["saved"])
+    old = _LOCAL.threads.pop()
+    if torch.get_num_threads() != old:
+        torch.set_num_threads(old)
 
 
 def _flushing_denormals() -> bool:

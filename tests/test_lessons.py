@@ -319,3 +319,86 @@ def test_training_gate_caps_concurrent_runs_and_lets_cells_go_first():
         t.join(10)
     assert peak[0] == 2
     assert order.index("cell2") < order.index("background")  # a cell's run goes first
+
+
+def test_a_background_thread_waits_for_a_queued_run_and_asks_again_if_a_cell_takes_it_over(
+        monkeypatch):
+    """A panel's worker (a "mfteach-prefetch…" thread) never takes over a queued prefetch run: its
+    guesses can be dropped half done, and a cell waiting for that run would get the error. When a
+    cell takes the run over while the worker waits for it, the worker gets the cell's run (not a
+    CancelledError)."""
+    import threading
+    from mfteach.lessons import common
+
+    split = notebook_data(seed=2)
+    hold, held, calls = threading.Event(), threading.Event(), []
+    real = common._load_or_train
+
+    def load_or_train(data, cfg):
+        calls.append((cfg.lr, threading.current_thread().name))
+        if cfg.lr == 0.041:
+            held.set()
+            assert hold.wait(30)
+        return real(data, cfg)
+
+    monkeypatch.setattr(common, "_load_or_train", load_or_train)
+    block, cfg = (mf.TrainConfig(epochs=1, dim=4, lr=lr) for lr in (0.041, 0.043))
+    got = {}
+    worker = threading.Thread(target=lambda: got.setdefault("w", common.trained(split, cfg)),
+                              name="mfteach-prefetch-panels-test")
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert common.prefetch(split, [block]) == 1 and held.wait(30)
+        assert common.prefetch(split, [cfg]) == 1       # queued behind the held run
+        worker.start()
+        worker.join(0.3)
+        assert worker.is_alive() and not [c for c in calls if c[0] == 0.043]  # waits, no take-over
+        got["cell"] = common.trained(split, cfg)        # a cell takes it over
+        worker.join(30)
+    finally:
+        hold.set()
+        torch.set_num_threads(old)
+    assert got["w"] is got["cell"]
+    assert [c[1] for c in calls if c[0] == 0.043] == [threading.current_thread().name]
+
+
+def test_a_paused_background_run_gives_its_training_slot_back():
+    """The worker pauses for a move between two steps; the move's own run must not wait for a
+    slot the paused run holds (2 slots: one held by prefetch, one by the paused worker)."""
+    import threading
+    import time
+    from mfteach.lessons import common
+    from mfteach.lessons.common import _Gate
+    from mfteach.training import between_steps
+
+    gate, pausing, release = _Gate(1), threading.Event(), threading.Event()
+    split, order = notebook_data(seed=2), []
+
+    def hook():
+        if not release.is_set():
+            pausing.set()
+            assert release.wait(30)
+
+    def worker():
+        with between_steps(hook):
+            common._load_or_train(split, mf.TrainConfig(epochs=1, dim=4, lr=0.047, seed=5))
+        order.append("worker")
+
+    old_gate, common._GATE = common._GATE, gate
+    old_cache = common.runcache.load
+    common.runcache.load = lambda data, cfg: None
+    try:
+        t = threading.Thread(target=worker, name="mfteach-prefetch-panels-test")
+        t.start()
+        assert pausing.wait(30)
+        t0 = time.perf_counter()
+        with gate.slot():                                 # the move's run gets the only slot
+            order.append("move")
+        assert time.perf_counter() - t0 < 5
+        release.set()
+        t.join(30)
+    finally:
+        release.set()
+        common._GATE, common.runcache.load = old_gate, old_cache
+    assert order == ["move", "worker"] and gate.busy == 0

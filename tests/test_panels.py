@@ -724,3 +724,27 @@ def test_computing_ahead_can_be_turned_off(monkeypatch):
 
     p, calls = _run_in_fresh_thread(scenario)
     assert not p.ahead and calls == [1, 5]
+
+
+def test_ctrl_c_during_a_move_does_not_leave_the_worker_paused():
+    """A KeyboardInterrupt in a cell's p.set(...) skips the normal end of the move: the panel must
+    not stay marked busy (the worker would pause every run for it)."""
+    from mfteach.ui.worker import WORKER
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True)
+        real = p.compute
+
+        def compute(v):
+            if v["x"] == 3:
+                raise KeyboardInterrupt
+            return real(v)
+
+        p.compute = compute
+        with pytest.raises(KeyboardInterrupt):
+            p.set(x=3)
+        with WORKER._cv:
+            return p in WORKER._busy, WORKER._moving()
+
+    assert _run_in_fresh_thread(scenario) == (False, False)

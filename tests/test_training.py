@@ -380,3 +380,35 @@ def test_thread_count_restored_when_two_threads_train_at_once(small):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(old)
+
+
+def test_each_thread_gets_its_own_torch_thread_count_back(split_for_threads=None):
+    """With OpenMP (the pip builds) torch's thread count is per thread: a worker's run that ends
+    after a cell's must not leave the cell's thread at 1."""
+    import threading
+
+    import mfteach as mf
+
+    split = mf.random_split(mf.synthetic(60, 50, 1000, seed=0), seed=0)
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        inside, go = threading.Event(), threading.Event()
+
+        class Slow(torch.optim.SGD):
+            def step(self, closure=None):
+                inside.set()
+                go.wait(30)
+                return super().step(closure)
+
+        t = threading.Thread(target=lambda: mf.train(split, mf.TrainConfig(epochs=1, dim=4),
+                                                     make_optimizer=lambda m: Slow(m.parameters(), lr=0.01)))
+        t.start()
+        assert inside.wait(30)
+        mf.train(split, mf.TrainConfig(epochs=1, dim=4))  # this thread's run ends first
+        go.set()
+        t.join(30)
+        assert torch.get_num_threads() == 2
+    finally:
+        go.set()
+        torch.set_num_threads(old)

@@ -5,7 +5,7 @@ import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -13,7 +13,7 @@ from ..config import TrainConfig
 from ..data import Split, synthetic
 from ..splits import random_split
 from ..metrics import baseline_rmse
-from ..training import train
+from ..training import between_steps, step_hook, train
 from .. import runcache
 
 __all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
@@ -89,21 +89,29 @@ def trained(data, config=None, **overrides):
     return the History trained the first time (treat it as read-only)."""
     cfg = _config(config, **overrides)
     key = (id(data), cfg)
-    mine = None
-    with _RUNS_LOCK:
-        if key in _RUNS:
-            _RUNS.move_to_end(key)
-            return _RUNS[key][1]
-        pending = _PENDING.get(key)
-        # Queued by prefetch but not started: train it here, now, rather than wait behind the
-        # runs queued before it (the one background worker trains them in order, while this
-        # thread, or train_many's second one, would sit idle). Whoever asks next waits for ours.
-        if pending is not None and not pending.running() and pending.cancel():
-            mine = _PENDING[key] = Future()
-            mine.set_running_or_notify_cancel()  # running: nobody else can cancel (steal) it
-            pending = None
-    if pending is not None:  # under way in the background: wait for it rather than train it twice
-        return pending.result()
+    while True:
+        mine = None
+        with _RUNS_LOCK:
+            if key in _RUNS:
+                _RUNS.move_to_end(key)
+                return _RUNS[key][1]
+            pending = _PENDING.get(key)
+            # Queued by prefetch but not started: train it here, now, rather than wait behind
+            # the runs queued before it (the one background worker trains them in order, while
+            # this thread, or train_many's second one, would sit idle). Whoever asks next waits
+            # for ours. (Not by a background thread: a panel's guess can be dropped half done,
+            # and whoever waits for its Future would get that.)
+            if pending is not None and not pending.running() and not _in_background() \
+                    and pending.cancel():
+                mine = _PENDING[key] = Future()
+                mine.set_running_or_notify_cancel()  # running: nobody can cancel (steal) it
+                pending = None
+        if pending is None:
+            break
+        try:  # under way in the background: wait for it rather than train it twice
+            return pending.result()
+        except CancelledError:  # taken over by a cell meanwhile: ask again (it is theirs now)
+            continue
     try:
         h = _remember(key, data, _load_or_train(data, cfg))
         if mine is not None:
@@ -120,12 +128,23 @@ def trained(data, config=None, **overrides):
                     del _PENDING[key]
 
 
+def _in_background() -> bool:
+    """The prefetch thread, or a panel's worker (mfteach.ui.worker: its name has the prefix)."""
+    return threading.current_thread().name.startswith(_PREFETCH)
+
+
 def _load_or_train(data, cfg):
     """The run kept on disk by an earlier kernel (mfteach.runcache), else trained and kept."""
     h = runcache.load(data, cfg)
     if h is None:
-        with _GATE.slot(background=threading.current_thread().name.startswith(_PREFETCH)):
-            h = train(data, cfg)
+        background = _in_background()
+        with _GATE.slot(background=background):
+            hook = step_hook()
+            if hook is None:
+                h = train(data, cfg)
+            else:  # a panel's worker, which pauses for moves: not while holding a slot
+                with between_steps(lambda: _GATE.aside(hook)):
+                    h = train(data, cfg)
         runcache.save(data, cfg, h)
     return h
 
@@ -155,6 +174,21 @@ class _Gate:
             with self.cv:
                 self.busy -= 1
                 self.cv.notify_all()
+
+    def aside(self, fn):
+        """``fn()`` (which may block) with this background thread's slot given back meanwhile;
+        then the slot again, once no cell's run waits (between two steps of a background run:
+        a move's run must not wait for a paused one)."""
+        with self.cv:
+            self.busy -= 1
+            self.cv.notify_all()
+        try:
+            fn()
+        finally:
+            with self.cv:
+                while self.busy >= self.n or self.waiting:
+                    self.cv.wait()
+                self.busy += 1
 
 
 def _cores() -> int:

@@ -280,6 +280,9 @@ class Panel(PanelDisplay):
                 {"compute": self._compute, "draw": self._draw, "sweep": self._sweep}[job.phase](job)
         except Exception as e:  # a safety net: never a traceback from a loop callback
             self._failed(job, e)
+        except BaseException:  # Ctrl-C in a cell's set(): the worker must not wait for this move
+            ahead_.busy(self, False)
+            raise
         for text, append in ((out.getvalue(), self.log.append_stdout),
                              (err.getvalue(), self.log.append_stderr)):
             if text:

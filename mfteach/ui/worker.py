@@ -75,7 +75,8 @@ class Worker:
         self.max_pause, self.idle_s = max_pause, idle_s
         self._cv = threading.Condition()
         self._queue: list[Task] = []
-        self._busy = weakref.WeakSet()   # panels whose move is being computed or drawn
+        self._busy = weakref.WeakKeyDictionary()  # panel → since when its move is computed
+        # or drawn; a flag older than max_pause is ignored (a cell interrupted mid-move)
         self.current: Task | None = None
         self._thread = None
         self._closing = False
@@ -132,10 +133,15 @@ class Worker:
         """``owner`` is (not) computing or drawing a move: the thread pauses while any is."""
         with self._cv:
             if flag:
-                self._busy.add(owner)
+                self._busy[owner] = time.monotonic()
             else:
-                self._busy.discard(owner)
+                self._busy.pop(owner, None)
                 self._cv.notify_all()
+
+    def _moving(self) -> bool:
+        """Whether a move is being computed or drawn (call with the lock held)."""
+        now = time.monotonic()
+        return any(now - t < self.max_pause for t in self._busy.values())
 
     def close(self, timeout=5.0):
         """Stop the thread (at interpreter exit): the run under way stops at its next step. A
@@ -153,13 +159,13 @@ class Worker:
         """Block while a move is computed or drawn (called between two optimizer steps)."""
         if self._closing or task.dropped:
             raise _Closed
-        if not self._busy or task.urgent:  # the common case, without taking the lock
+        if task.urgent:
             return
         with self._cv:
             t0 = time.monotonic()
-            while self._busy and not task.urgent and task.paused < self.max_pause \
-                    and not self._closing and not task.dropped:
-                self._cv.wait(self.max_pause - task.paused)
+            while not task.urgent and task.paused < self.max_pause and not self._closing \
+                    and not task.dropped and self._moving():
+                self._cv.wait(min(0.5, self.max_pause - task.paused))
                 task.paused += time.monotonic() - t0
                 t0 = time.monotonic()
         if self._closing or task.dropped:
