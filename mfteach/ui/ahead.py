@@ -6,8 +6,8 @@ side, a toggle's other state, a dropdown's next and previous options), then one 
 next) of every other control, then their other step, then the dropdown's further options. A panel
 just built: one step of every control, once no cell has run or trained for a second. The same
 ``compute`` on the same settings: the results only arrive earlier. The thread stops at its next
-optimizer step while any panel's move is computed or drawn, so a move never waits for it; a new
-move drops what is still queued. A sweep's points (a U-curve) are computed there too, so a move
+optimizer step while any panel's move is computed or drawn (work between steps, e.g. making a
+data set, is not interrupted); a new move drops what is still queued. A sweep's points (a U-curve) are computed there too, so a move
 made while the sweep fills in is answered at once.
 
 Background mode only (in a kernel, between messages); ``MFTEACH_AHEAD=0`` turns computing ahead
