@@ -35,7 +35,8 @@ from .config import TrainConfig
 from .data import Ratings, Split
 from .history import History
 
-__all__ = ["ENV", "MAX_BYTES", "folder", "key", "load", "save", "clear", "size"]
+__all__ = ["ENV", "MAX_BYTES", "folder", "key", "tag_key", "load", "save", "load_state",
+           "save_state", "clear", "size"]
 
 ENV = "MFTEACH_RUN_CACHE"
 MAX_BYTES = 1024 * 2 ** 20       # ~1,000 runs of the notebooks' size
@@ -101,14 +102,28 @@ def _version(dist) -> str:
 
 def key(data: Split, config: TrainConfig) -> str:
     """The file name a run of ``config`` on ``data`` is kept under (hex sha256)."""
-    h = hashlib.sha256()
-    h.update(f"{_code_digest()};torch {torch.__version__};numpy {np.__version__};"
-             f"{platform.machine()};{_cpu_capability()};{torch.get_default_dtype()};"
-             f"{config!r};".encode())
+    h = _base(f"{config!r};")
     if config.threads is None:  # trained on whatever torch uses now: more threads, other sums
         h.update(f"threads {torch.get_num_threads()};".encode())
     if config.normalize == "zscore":  # scikit-learn's StandardScaler fits the scale
         h.update(f"sklearn {_version('scikit-learn')};".encode())
+    return _with_data(h, data)
+
+
+def tag_key(data: Split, tag: str) -> str:
+    """The file name a run that is not ``train(config)`` is kept under (see ``load_state``)."""
+    return _with_data(_base(f"tag {tag};"), data)  # "tag …" never equals a config's repr
+
+
+def _base(what: str):
+    h = hashlib.sha256()
+    h.update(f"{_code_digest()};torch {torch.__version__};numpy {np.__version__};"
+             f"{platform.machine()};{_cpu_capability()};{torch.get_default_dtype()};"
+             f"{what}".encode())
+    return h
+
+
+def _with_data(h, data: Split) -> str:
     for r in (data.train, data.val):  # the test set plays no part in training
         _ratings_digest(h, r)
     return h.hexdigest()
@@ -122,13 +137,47 @@ def _usable(data, config) -> bool:
 
 def load(data, config) -> History | None:
     """The kept History of this run, or None (cache off, not kept yet, unreadable)."""
-    where = folder()
-    if where is None or not _usable(data, config):
+    if not _usable(data, config):
         return None
-    path = where / f"{key(data, config)}.pt"
+    state = _read(key(data, config))
+    if state is None:
+        return None
+    try:
+        return History.from_state(state, config)
+    except Exception:  # noqa: BLE001 - a file of another shape is a miss, not a failure
+        _remove(folder() / f"{key(data, config)}.pt")
+        return None
+
+
+def save(data, config, history: History) -> bool:
+    """Keep ``history``; True if it was written. Never raises for a folder that cannot be
+    written (one warning, then the cache is skipped)."""
+    if not _usable(data, config) or history.model is None:
+        return False
+    return _write(key(data, config), history.to_state())
+
+
+def load_state(data, tag: str) -> dict | None:
+    """What ``save_state(data, tag, …)`` kept, or None: for a run that is not ``train(config)``
+    (a lesson's own loop). ``tag`` must name everything its numbers depend on besides ``data``,
+    the package's code and the machine (settings, seed, thread count …)."""
+    return _read(tag_key(data, tag)) if isinstance(data, Split) else None
+
+
+def save_state(data, tag: str, state: dict) -> bool:
+    """Keep ``state`` (tensors, numbers, strings, lists, tuples and dicts of them) under ``tag``."""
+    return isinstance(data, Split) and _write(tag_key(data, tag), state)
+
+
+def _read(name: str) -> dict | None:
+    where = folder()
+    if where is None:
+        return None
+    path = where / f"{name}.pt"
     try:
         state = torch.load(path, weights_only=True)
-        h = History.from_state(state, config)
+        if not isinstance(state, dict):
+            raise ValueError(f"{path}: not a kept run")
     except FileNotFoundError:
         return None
     except Exception:  # noqa: BLE001 - a damaged or foreign file is a miss, not a failure
@@ -138,27 +187,25 @@ def load(data, config) -> History | None:
         os.utime(path)  # recently used: kept longest
     except OSError:
         pass
-    return h
+    return state
 
 
-def save(data, config, history: History) -> bool:
-    """Keep ``history``; True if it was written. Never raises for a folder that cannot be
-    written (one warning, then the cache is skipped)."""
+def _write(name: str, state: dict) -> bool:
     where = folder()
-    if where is None or not _usable(data, config) or history.model is None:
+    if where is None:
         return False
-    path = where / f"{key(data, config)}.pt"
+    path = where / f"{name}.pt"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         where.mkdir(parents=True, exist_ok=True)
-        torch.save(history.to_state(), tmp)
+        torch.save(state, tmp)
         os.replace(tmp, path)  # atomic: a reader sees the old file, the new one, or none
     except (OSError, RuntimeError) as e:  # torch.save reports a refused or full disk as RuntimeError
         _remove(tmp)
         if not _WARNED:
             _WARNED.append(True)
             warnings.warn(f"mfteach: runs are not kept on disk ({e}); set {ENV}=off to silence "
-                          f"this, or to a folder that can be written", RuntimeWarning, stacklevel=2)
+                          f"this, or to a folder that can be written", RuntimeWarning, stacklevel=3)
         return False
     with _LOCK:
         _SAVES[0] += 1

@@ -293,6 +293,31 @@ class Recorder:
             self._hook = None
             self._opt = None
 
+    # -- as plain tensors, for a file loaded with torch.load(weights_only=True) -------------------
+    _KEPT = ("val_rmse", "train_rmse", "steps_at", "settings", "nonfinite_epoch", "steps")
+
+    def to_state(self) -> dict:
+        """The record (not the model, optimizer or pairs) as tensors, numbers and strings."""
+        t = torch.from_numpy
+        return {**{k: getattr(self, k) for k in self._KEPT},
+                "given": [tuple(g) for g in self._given],
+                "user_norms": [t(n) for n in self.user_norms],
+                "item_norms": [t(n) for n in self.item_norms],
+                "tables": {int(e): (t(P), t(Q)) for e, (P, Q) in self.tables.items()},
+                "biases": {int(e): {k: t(v) for k, v in b.items()} for e, b in self.biases.items()}}
+
+    def restore(self, state: dict) -> "Recorder":
+        """Replace the record with one ``to_state`` described (this Recorder's model should hold
+        that run's final weights); returns self."""
+        for k in self._KEPT:
+            setattr(self, k, state[k])
+        self._given = [tuple(g) for g in state["given"]]
+        self.user_norms = [n.numpy() for n in state["user_norms"]]
+        self.item_norms = [n.numpy() for n in state["item_norms"]]
+        self.tables = {e: (P.numpy(), Q.numpy()) for e, (P, Q) in state["tables"].items()}
+        self.biases = {e: {k: v.numpy() for k, v in b.items()} for e, b in state["biases"].items()}
+        return self
+
     # -- reading -----------------------------------------------------------------------------------
     @property
     def epochs(self) -> int:

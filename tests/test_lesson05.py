@@ -245,3 +245,77 @@ def _variant(forward=None, **drop):
 def test_biases_wrong(make, words):
     res = EX["biases"].check(make())
     assert not res and words in res.message, res.message
+
+
+def _same_record(a, b):
+    sa, sb = a.to_state(), b.to_state()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        if k in ("user_norms", "item_norms"):
+            assert all(torch.equal(x, y) for x, y in zip(sa[k], sb[k])) and len(sa[k]) == len(sb[k])
+        elif k == "tables":
+            assert sa[k].keys() == sb[k].keys()
+            assert all(torch.equal(x, y) for e in sa[k] for x, y in zip(sa[k][e], sb[k][e]))
+        elif k == "biases":
+            assert sa[k].keys() == sb[k].keys()
+            assert all(torch.equal(sa[k][e][n], sb[k][e][n]) for e in sa[k] for n in sa[k][e])
+        else:
+            assert str(sa[k]) == str(sb[k]), k  # str: NaN == NaN
+
+
+def test_a_step_kept_on_disk_is_the_step_trained_again(small_split, tmp_path, monkeypatch):
+    """Notebook 05's runs are kept on disk (mfteach.runcache) like mf.train's: a second kernel
+    reads them back, and what it reads is what training again gives, field for field."""
+    import mfteach as mf
+    from mfteach import runcache
+
+    monkeypatch.setenv(runcache.ENV, str(tmp_path / "runs"))
+    args = dict(seed=4, epochs=3, dim=8)
+    for step in ("as written", "+ biases"):
+        model, rec = lesson.run_step(step, small_split, **args)
+    assert len(list((tmp_path / "runs").glob("*.pt"))) == 2
+    _, quick = lesson.run_step("+ biases", small_split, watch=False, **args)
+    assert len(list((tmp_path / "runs").glob("*.pt"))) == 3      # watch=False is its own file
+
+    def no_training(*a, **k):
+        raise AssertionError("trained again instead of reading the kept run")
+
+    monkeypatch.setattr(lesson, "_train_built", no_training)
+    kept_model, kept = lesson.run_step("+ biases", small_split, **args)
+    _same_record(kept, rec)
+    for (n, a), (m, b) in zip(kept_model.state_dict().items(), model.state_dict().items()):
+        assert n == m and torch.equal(a, b)
+    assert kept_model.global_mean == model.global_mean and kept.steps == rec.steps
+    assert str(mf.diagnose(kept)) == str(mf.diagnose(rec))
+    assert lesson.run_step("+ biases", small_split, watch=False, **args)[1].val_rmse == quick.val_rmse
+    # prefetch starts nothing for kept runs, and run_step hands them over
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert lesson.prefetch_steps(small_split, steps=("as written", "+ biases"), **args) == 0
+        _same_record(lesson.run_step("as written", small_split, **args)[1], lesson._kept(
+            "as written", small_split, args["seed"], args["epochs"], True, args["dim"])[1])
+        lesson.run_step("+ biases", small_split, **args)
+        assert lesson._AHEAD == {}
+    finally:
+        torch.set_num_threads(old)
+    # another seed, or another optimizer function, is not that run
+    with pytest.raises(AssertionError, match="trained again"):
+        lesson.run_step("+ biases", small_split, seed=5, epochs=3, dim=8)
+    with pytest.raises(AssertionError, match="trained again"):
+        lesson.run_step("+ biases", small_split, optimizer=lambda p: torch.optim.SGD(p, lr=0.1),
+                        **args)
+
+
+def test_a_damaged_kept_step_is_a_miss(small_split, tmp_path, monkeypatch):
+    from mfteach import runcache
+
+    monkeypatch.setenv(runcache.ENV, str(tmp_path / "runs"))
+    args = dict(seed=4, epochs=2, dim=8)
+    first = lesson.run_step("no coupled decay", small_split, **args)[1]
+    (path,) = (tmp_path / "runs").glob("*.pt")
+    path.write_bytes(b"not a run")
+    again = lesson.run_step("no coupled decay", small_split, **args)[1]    # trained again
+    _same_record(again, first)
+    torch.save({"model": {}, "record": {}}, path)                         # a file of another shape
+    _same_record(lesson.run_step("no coupled decay", small_split, **args)[1], first)

@@ -84,6 +84,22 @@ def test_the_key_follows_data_config_and_code(cache, small, monkeypatch):
     assert k != runcache.key(small, cfg)
 
 
+def test_a_tagged_state_round_trips_under_its_own_key(cache, small, monkeypatch):
+    """load_state/save_state: a lesson's own loop kept under a tag (not a TrainConfig)."""
+    state = {"model": {"w": torch.arange(6.0).reshape(2, 3)}, "record": {"val": [1.0, float("nan")]}}
+    assert runcache.load_state(small, "lesson x seed=1") is None
+    assert runcache.save_state(small, "lesson x seed=1", state)
+    back = runcache.load_state(small, "lesson x seed=1")
+    assert torch.equal(back["model"]["w"], state["model"]["w"]) and back["record"]["val"][0] == 1.0
+    assert runcache.load_state(small, "lesson x seed=2") is None          # another tag, another run
+    assert runcache.tag_key(small, repr(mf.TrainConfig())) != runcache.key(small, mf.TrainConfig())
+    assert not runcache.save_state(small.train, "lesson x seed=1", state)  # Ratings: not kept
+    monkeypatch.setattr(runcache, "_CODE", ["another version of the code"])
+    assert runcache.load_state(small, "lesson x seed=1") is None
+    monkeypatch.setenv(runcache.ENV, "off")
+    assert not runcache.save_state(small, "lesson x seed=1", state)
+
+
 def test_off_and_cpu_only(small, monkeypatch, tmp_path):
     monkeypatch.setenv(runcache.ENV, "off")
     assert runcache.folder() is None

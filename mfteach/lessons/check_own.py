@@ -160,10 +160,54 @@ def run_step(step: str, split: Split, *, seed=0, epochs=EPOCHS, watch=True, dim=
         ahead = _AHEAD.pop((step, id(split), int(seed), int(epochs), bool(watch), int(dim)), None)
         if ahead is not None:
             return ahead[1].result()
+        kept = _kept(step, split, seed, epochs, watch, dim)
+        if kept is not None:
+            return kept
     model, opt, l2 = _build(step, split, seed, dim)
-    if optimizer is not None:
-        opt = optimizer(model.parameters())
-    return _train_built(model, opt, l2, split, seed, epochs, watch)
+    if optimizer is not None:  # a function: no key for it, so not kept on disk
+        return _train_built(model, optimizer(model.parameters()), l2, split, seed, epochs, watch)
+    return _keep(_train_built(model, opt, l2, split, seed, epochs, watch),
+                 step, split, seed, epochs, watch, dim)
+
+
+def _tag(step, seed, epochs, watch, dim) -> str:
+    # everything the numbers depend on besides the data and the package's code (runcache's key)
+    return (f"check_own.run_step step={step!r} seed={int(seed)} epochs={int(epochs)} "
+            f"watch={bool(watch)} dim={int(dim)} threads=1 flush_denormal=True")
+
+
+def _kept(step, split, seed, epochs, watch, dim):
+    """(model, recorder) of a run an earlier kernel kept on disk (mfteach.runcache), or None:
+    the model rebuilt as ``build`` makes it with the run's final weights, the record as it was."""
+    from .. import runcache
+
+    state = runcache.load_state(split, _tag(step, seed, epochs, watch, dim))
+    if state is None:
+        return None
+    model, opt, _ = _build(step, split, seed, dim)
+    try:
+        model.load_state_dict(state["model"])
+        if watch:
+            from ..watch import watch as watch_fn
+
+            rec = watch_fn(model, opt, train=split.train).restore(state["record"])
+        else:
+            rec = _ValOnly()
+            rec.val_rmse = [float(v) for v in state["record"]["val_rmse"]]
+    except (KeyError, RuntimeError, TypeError, AttributeError):  # a file of another shape: a miss
+        return None
+    return model, rec
+
+
+def _keep(result, step, split, seed, epochs, watch, dim):
+    from .. import runcache
+
+    model, rec = result
+    record = rec.to_state() if watch else {"val_rmse": list(rec.val_rmse)}
+    runcache.save_state(split, _tag(step, seed, epochs, watch, dim),
+                        {"model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+                         "record": record})
+    return result
 
 
 def _build(step, split, seed, dim):
@@ -227,11 +271,28 @@ def prefetch_steps(split: Split, *, seed=0, steps=STEPS[1:], epochs=EPOCHS, dim=
         key = (step, id(split), int(seed), int(epochs), True, int(dim))
         if key in _AHEAD:
             continue
+        kept = _kept(step, split, seed, epochs, True, dim)
+        if kept is not None:  # trained by an earlier kernel: nothing to start
+            _AHEAD[key] = (split, _done(kept))
+            continue
         model, opt, l2 = _build(step, split, seed, dim)
-        _AHEAD[key] = (split, _workers().submit(_train_built, model, opt, l2, split, seed,
-                                                epochs, True))
+        _AHEAD[key] = (split, _workers().submit(_train_and_keep, step, model, opt, l2, split,
+                                                seed, epochs, dim))
         started += 1
     return started
+
+
+def _train_and_keep(step, model, opt, l2, split, seed, epochs, dim):
+    return _keep(_train_built(model, opt, l2, split, seed, epochs, True),
+                 step, split, seed, epochs, True, dim)
+
+
+def _done(value):
+    from concurrent.futures import Future
+
+    f = Future()
+    f.set_result(value)
+    return f
 
 
 def _run(model, opt, l2, split, seed, epochs, watch):
