@@ -219,3 +219,20 @@ def test_paths_are_expanded_and_absolute(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(runcache.ENV, "rel")
     assert runcache.folder() == tmp_path / "rel"
+
+
+def test_a_custom_init_run_is_kept_and_read_back(cache, small, monkeypatch):
+    """Lesson 01's two-scale runs (a custom init and optimizer, so not a TrainConfig alone) are
+    kept under a tag: read back, they are the run trained again."""
+    from mfteach.lessons import initialization as lesson01
+
+    first = lesson01.train_with_stds(small, 0.3, 0.01, "sgd", seed=2, epochs=3)
+    assert len(list(cache.glob("*.pt"))) == 1
+    monkeypatch.setattr(lesson01, "train", lambda *a, **k: pytest.fail("trained again"))
+    kept = lesson01.train_with_stds(small, 0.3, 0.01, "sgd", seed=2, epochs=3)
+    same(kept, first)
+    for other in [dict(user_std=0.31), dict(optimizer="adam"), dict(seed=3), dict(epochs=4)]:
+        args = dict(user_std=0.3, item_std=0.01, optimizer="sgd", seed=2, epochs=3) | other
+        with pytest.raises(pytest.fail.Exception, match="trained again"):
+            lesson01.train_with_stds(small, args.pop("user_std"), args.pop("item_std"),
+                                     args.pop("optimizer"), **args)

@@ -17,7 +17,7 @@ from ..training import between_steps, step_hook, train
 from .. import runcache
 
 __all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
-           "prefetch"]
+           "prefetch", "kept_run"]
 
 
 def notebook_data(item_zipf=1.2, user_zipf=0.8, noise=0.5, cold_items=0.0, n_items=1500,
@@ -146,6 +146,27 @@ def _load_or_train(data, cfg):
                 with between_steps(lambda: _GATE.aside(hook)):
                     h = train(data, cfg)
         runcache.save(data, cfg, h)
+    return h
+
+
+def kept_run(data, tag: str, config: TrainConfig, fn):
+    """``fn()`` (a run of ``config`` that ``mf.train`` alone cannot describe: a custom init or
+    optimizer, named by ``tag``) kept on disk like ``trained``'s runs (mfteach.runcache): a later
+    kernel reads the History back. Not kept when torch picks the thread count (threads=None)."""
+    if config.threads is None or not isinstance(data, Split):
+        return fn()
+    tag = f"{tag}; {config!r}"
+    state = runcache.load_state(data, tag)
+    if state is not None:
+        from ..history import History
+
+        try:
+            return History.from_state(state, config)
+        except (KeyError, RuntimeError, TypeError, ValueError):  # a file of another shape: a miss
+            pass
+    h = fn()
+    if h.model is not None:
+        runcache.save_state(data, tag, h.to_state())
     return h
 
 

@@ -11,7 +11,7 @@ from ..model import init_std as scheme_std  # (a panel parameter is called init_
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, Slider, panel_factory, plots
 from .article import BatchLoader  # the article loop's data_loader (re-exported)
-from .common import Run, grid, notebook_data, thread_map, train_many, trained
+from .common import Run, grid, kept_run, notebook_data, thread_map, train_many, trained
 from .exercises import Exercise, check_init_function, close_to
 
 __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
@@ -206,8 +206,10 @@ def train_with_stds(split, user_std, item_std, optimizer="adam", *, seed=0, **kw
         except (RuntimeError, TypeError, ValueError):
             return cls(groups, lr=cfg["lr"])
 
-    return train(split, make_optimizer=make, reg=cfg["reg"], reg_strength=cfg["reg_strength"],
-                 seed=seed, **kw)
+    config = TrainConfig(reg=cfg["reg"], reg_strength=cfg["reg_strength"], seed=seed, **kw)
+    return kept_run(split, f"initialization.train_with_stds user_std={user_std!r} "
+                           f"item_std={item_std!r} optimizer={optimizer!r}", config,
+                    lambda: train(split, config, make_optimizer=make))
 
 
 # Xavier on a 5,000-user table and a 1,000,000-item table (dim 32): √(2 / (rows + dim)).
