@@ -3,7 +3,7 @@
     mfteach doctor                 versions, which front ends will show the panels, a retrain timing
     mfteach fetch-data [--cache D] download MovieLens 100k once, into a cache the class can read
     mfteach notebooks DEST         copy the notebooks out of the installed package
-    mfteach lab [DEST]             open the notebooks in JupyterLab
+    mfteach lab [DEST]             open the notebooks in JupyterLab (warming them behind, once)
     mfteach voila NN [--projector] serve one notebook as an app (code hidden, panels live)
     mfteach warm [NN …]            run notebooks once, headless, so their runs are kept on disk
     mfteach claims [NN …]          rerun the course's claims and print the table
@@ -22,6 +22,8 @@ import sys
 import time
 import warnings
 from pathlib import Path
+
+from .cli_warm import run_notebooks as _warm, stop, warm, warm_behind
 
 __all__ = ["main", "notebooks_source", "voila_args"]
 
@@ -127,7 +129,11 @@ def _notebooks_folder(dest) -> Path:
 
 def lab(args) -> int:
     folder = _notebooks_folder(args.dest)
-    return subprocess.call([sys.executable, "-m", "jupyter", "lab", str(folder)])
+    warmer = None if args.no_warm else warm_behind()
+    try:
+        return subprocess.call([sys.executable, "-m", "jupyter", "lab", str(folder)])
+    finally:
+        stop(warmer)
 
 
 def _one_notebook(folder: Path, pick: str) -> Path | None:
@@ -148,64 +154,6 @@ def voila(args) -> int:
     env = {**os.environ, **({"MFTEACH_PROJECTOR": "1"} if args.projector else {})}
     return subprocess.call([sys.executable, "-m", "voila", *voila_args(args.pool), str(nb)],
                            env=env)
-
-
-def warm(args) -> int:
-    """Run notebooks once, headless, so that every run they train is kept on disk
-    (mfteach.runcache): later kernels (Run All, Voilà's, a whole class's) read them back."""
-    folder = notebooks_source()
-    nbs = []
-    for pick in args.notebooks or [""]:
-        found = sorted(folder.glob(f"{pick}*.ipynb")) if pick else \
-            sorted(folder.glob("[0-9][0-9]_*.ipynb"))
-        if not found:
-            _one_notebook(folder, pick)  # says which notebooks there are
-            return 1
-        nbs += [p for p in found if p not in nbs]
-    return _warm(nbs)
-
-
-def _warm(nbs) -> int:
-    import tempfile
-
-    from . import runcache
-
-    where = runcache.folder()
-    if where is None:
-        print(f"mfteach: the run cache is off (${runcache.ENV}={os.environ.get(runcache.ENV)}); "
-              f"nothing to warm", file=sys.stderr)
-        return 1
-    try:
-        import nbformat
-        from nbclient import NotebookClient
-        from nbclient.exceptions import CellExecutionError
-    except ImportError:
-        print("mfteach: warming needs nbclient (pip install 'mfteach[notebooks]')", file=sys.stderr)
-        return 1
-    saved = os.environ.get("MFTEACH_PROGRESS")
-    with tempfile.TemporaryDirectory() as tmp:
-        # the exercises' checks in this headless run must not count as the teacher's tries
-        os.environ["MFTEACH_PROGRESS"] = str(Path(tmp) / "progress.json")
-        try:
-            for nb_path in nbs:
-                print(f"warming {nb_path.stem}: running it once, headless …", flush=True)
-                t = time.perf_counter()
-                nb = nbformat.read(nb_path, as_version=4)
-                try:
-                    NotebookClient(nb, timeout=600, kernel_name="python3",
-                                   resources={"metadata": {"path": str(nb_path.parent)}}).execute()
-                except CellExecutionError as e:
-                    print(f"mfteach: {nb_path.name} stopped with an error; its last lines:\n"
-                          f"{str(e)[-1500:]}", file=sys.stderr)
-                    return 1
-                print(f"  ran in {time.perf_counter() - t:.1f} s; runs kept in {where} "
-                      f"({runcache.size() / 2 ** 20:.0f} MB)", flush=True)
-        finally:
-            if saved is None:
-                os.environ.pop("MFTEACH_PROGRESS", None)
-            else:
-                os.environ["MFTEACH_PROGRESS"] = saved
-    return 0
 
 
 def voila_args(pool=1) -> list:
@@ -322,8 +270,11 @@ def main(argv=None) -> int:
     p.add_argument("dest")
     p.add_argument("--force", action="store_true", help="replace notebooks already there")
     p.set_defaults(fn=copy_notebooks)
-    p = sub.add_parser("lab", help="open the notebooks in JupyterLab (copied to DEST if given)")
+    p = sub.add_parser("lab", help="open the notebooks in JupyterLab (copied to DEST if given); "
+                       "the first time, their runs are computed in the background")
     p.add_argument("dest", nargs="?")
+    p.add_argument("--no-warm", action="store_true",
+                   help="do not compute the notebooks' runs in the background")
     p.set_defaults(fn=lab)
     p = sub.add_parser("voila", help="serve one notebook as an app: mfteach voila 02")
     p.add_argument("notebook", help="its number (01…) or the start of its name")
@@ -336,6 +287,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("warm", help="run notebooks once (all, or 01 02 …) so their runs are kept "
                        "on disk: later kernels read them back")
     p.add_argument("notebooks", nargs="*")
+    p.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(fn=warm)
     p = sub.add_parser("claims", help="rerun the course's claims (all, or lessons 01 02 …)")
     p.add_argument("lessons", nargs="*")

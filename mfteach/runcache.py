@@ -36,7 +36,7 @@ from .data import Ratings, Split
 from .history import History
 
 __all__ = ["ENV", "MAX_BYTES", "folder", "key", "tag_key", "load", "save", "load_state",
-           "save_state", "clear", "size"]
+           "save_state", "stamp", "clear", "size"]
 
 ENV = "MFTEACH_RUN_CACHE"
 MAX_BYTES = 1024 * 2 ** 20       # ~1,000 runs of the notebooks' size
@@ -113,6 +113,12 @@ def key(data: Split, config: TrainConfig) -> str:
 def tag_key(data: Split, tag: str) -> str:
     """The file name a run that is not ``train(config)`` is kept under (see ``load_state``)."""
     return _with_data(_base(f"tag {tag};"), data)  # "tag …" never equals a config's repr
+
+
+def stamp() -> str:
+    """What every key shares (this code, torch, numpy, the CPU's kernels, the dtype), hashed:
+    a file named with it is about runs this machine would key the same way."""
+    return _base("").hexdigest()
 
 
 def _base(what: str):

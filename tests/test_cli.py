@@ -76,6 +76,7 @@ def test_warm_keeps_a_notebooks_runs_and_leaves_progress_alone(tmp_path, monkeyp
     assert list((tmp_path / "runs").glob("*.pt")), "the capstone's runs were not kept"
     assert not (tmp_path / "mine.json").exists()  # its exercise checks are not the teacher's tries
     assert "ran in" in capsys.readouterr().out
+    assert [p.name.startswith(".warmed-04_capstone-") for p in (tmp_path / "runs").glob(".warmed-*")] == [True]
 
 
 def test_warm_says_plainly_when_it_cannot(monkeypatch, capsys):
@@ -98,3 +99,51 @@ def test_voila_warms_first_unless_told_not_to(monkeypatch):
     calls.clear()
     assert cli.main(["voila", "02", "--no-warm"]) == 0
     assert len(calls) == 1 and calls[0].endswith("02_regularization.ipynb")
+
+
+class _FakeProc:
+    def __init__(self, cmd, **kw):
+        self.cmd, self.kw, self.ended = cmd, kw, []
+        _FakeProc.made.append(self)
+
+    def poll(self):
+        return None if not self.ended else -15
+
+    def terminate(self):
+        self.ended.append("terminate")
+
+    def wait(self, timeout=None):
+        return -15
+
+
+def test_lab_warms_the_notebooks_behind_once_and_stops_when_it_ends(tmp_path, monkeypatch, capsys):
+    """`mfteach lab` the first time on a machine: JupyterLab opens at once, and `mfteach warm`
+    runs the notebooks not warmed yet in a background process, stopped when lab ends."""
+    from mfteach import cli_warm, runcache
+
+    runs = tmp_path / "runs"
+    monkeypatch.setenv(runcache.ENV, str(runs))
+    _FakeProc.made = []
+    monkeypatch.setattr(cli_warm.subprocess, "Popen", _FakeProc)
+    labs = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: labs.append(cmd) or 0)
+    assert cli.main(["lab"]) == 0
+    (proc,) = _FakeProc.made
+    assert proc.cmd[2:] == ["mfteach", "warm", "--background", "01", "02", "03", "04", "05"]
+    assert proc.ended == ["terminate"] and labs[0][2:4] == ["jupyter", "lab"]
+    assert "in the background" in capsys.readouterr().out
+    # what a finished warm leaves: one stamp per notebook, for this code and machine
+    for nb in ("01_initialization", "02_regularization", "04_capstone", "05_check_your_model"):
+        (runs / f".warmed-{nb}-{runcache.stamp()[:16]}").touch()
+    assert cli.main(["lab"]) == 0
+    assert _FakeProc.made[-1].cmd[5:] == ["03"]                 # only the one not warmed yet
+    (runs / f".warmed-03_skew_optimizers-{runcache.stamp()[:16]}").touch()
+    _FakeProc.made.clear()
+    assert cli.main(["lab"]) == 0 and cli.main(["lab", "--no-warm"]) == 0
+    assert _FakeProc.made == []                                  # all warm: nothing started
+    monkeypatch.setattr(runcache, "_CODE", ["another version of the code"])
+    assert cli.main(["lab"]) == 0 and len(_FakeProc.made) == 1   # new code: warmed again
+    _FakeProc.made.clear()
+    monkeypatch.setenv(runcache.ENV, "off")
+    assert cli.main(["lab"]) == 0 and _FakeProc.made == []       # cache off: lab alone
+    assert len(labs) == 6
