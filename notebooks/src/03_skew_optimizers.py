@@ -281,8 +281,8 @@ for name, (lrs, vals) in lr_sweep.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-one = mf.train(skewed, optimizer="sgd", lr=30, reg="l2_batch", reg_strength=0.05)
-two = mf.train(skewed, optimizer="sgd", lr=30, bias_lr=0.5, reg="l2_batch", reg_strength=0.05)
+one = trained(skewed, optimizer="sgd", lr=30, reg="l2_batch", reg_strength=0.05)   # mf.train, remembered
+two = trained(skewed, optimizer="sgd", lr=30, bias_lr=0.5, reg="l2_batch", reg_strength=0.05)
 print("one lr for everything:", one.diverged)
 print(f"embeddings lr 30, biases lr 0.5 (two parameter groups): val {two.val_rmse[-1]:.3f}")
 
