@@ -117,6 +117,9 @@ def warm_behind():
             if not _warmed(where, nb)]
     if not todo:
         return None
+    # the first notebook last: a student who opens it at once runs it in their own kernel (and
+    # keeps its runs) while this warms the ones they reach next
+    todo = todo[1:] + todo[:1]
     try:
         where.mkdir(parents=True, exist_ok=True)
         log = open(where / "warm.log", "w")  # noqa: SIM115 - the child writes to it

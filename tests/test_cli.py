@@ -129,7 +129,7 @@ def test_lab_warms_the_notebooks_behind_once_and_stops_when_it_ends(tmp_path, mo
     monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: labs.append(cmd) or 0)
     assert cli.main(["lab"]) == 0
     (proc,) = _FakeProc.made
-    assert proc.cmd[2:] == ["mfteach", "warm", "--background", "01", "02", "03", "04", "05"]
+    assert proc.cmd[2:] == ["mfteach", "warm", "--background", "02", "03", "04", "05", "01"]
     assert proc.ended == ["terminate"] and labs[0][2:4] == ["jupyter", "lab"]
     assert "in the background" in capsys.readouterr().out
     # what a finished warm leaves: one stamp per notebook, for this code and machine
