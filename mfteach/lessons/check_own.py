@@ -155,7 +155,8 @@ def run_step(step: str, split: Split, *, seed=0, epochs=EPOCHS, watch=True, dim=
     returns (model, recorder) — ``mf.watch``'s, or one that keeps only the validation RMSE per
     epoch when ``watch=False``. ``optimizer``: a function params → optimizer replacing the step's
     (e.g. the AdamW detour). A run started ahead by ``prefetch_steps`` is waited for, not
-    trained again."""
+    trained again; a run an earlier kernel kept on disk (mfteach.runcache) is read back (not for
+    a custom ``optimizer``: a function has no key)."""
     if optimizer is None:
         ahead = _AHEAD.pop((step, id(split), int(seed), int(epochs), bool(watch), int(dim)), None)
         if ahead is not None:
@@ -256,7 +257,8 @@ def prefetch_steps(split: Split, *, seed=0, steps=STEPS[1:], epochs=EPOCHS, dim=
     no other thread may touch meanwhile), and each trains on one thread with its own batch
     generator. Starts nothing unless torch runs on one thread (the notebook's setup makes it so).
     Runs an earlier call queued for other settings (a new SEED) and not yet started are dropped
-    (their cells would train them again). Returns how many runs it started."""
+    (their cells would train them again); runs kept on disk are read back, not started.
+    Returns how many runs it started."""
     bad = [s for s in steps if s not in STEPS]
     if bad:
         raise ValueError(f"steps must be among {STEPS}, got {bad[0]!r}")
