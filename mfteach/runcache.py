@@ -141,26 +141,32 @@ def _usable(data, config) -> bool:
             and torch.device(config.device).type == "cpu")
 
 
-def load(data, config) -> History | None:
-    """The kept History of this run, or None (cache off, not kept yet, unreadable)."""
+def _name(data, config, tag) -> str:
+    return key(data, config) if tag is None else tag_key(data, f"{tag}; {config!r}")
+
+
+def load(data, config, tag: str | None = None) -> History | None:
+    """The kept History of this run, or None (cache off, not kept yet, unreadable). ``tag``: a
+    run of ``config`` that the config alone does not describe (a custom init or optimizer)."""
     if not _usable(data, config):
         return None
-    state = _read(key(data, config))
+    name = _name(data, config, tag)
+    state = _read(name)
     if state is None:
         return None
     try:
         return History.from_state(state, config)
     except Exception:  # noqa: BLE001 - a file of another shape is a miss, not a failure
-        _remove(folder() / f"{key(data, config)}.pt")
+        _remove(folder() / f"{name}.pt")
         return None
 
 
-def save(data, config, history: History) -> bool:
+def save(data, config, history: History, tag: str | None = None) -> bool:
     """Keep ``history``; True if it was written. Never raises for a folder that cannot be
     written (one warning, then the cache is skipped)."""
     if not _usable(data, config) or history.model is None:
         return False
-    return _write(key(data, config), history.to_state())
+    return _write(_name(data, config, tag), history.to_state())
 
 
 def load_state(data, tag: str) -> dict | None:

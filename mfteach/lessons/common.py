@@ -153,20 +153,12 @@ def kept_run(data, tag: str, config: TrainConfig, fn):
     """``fn()`` (a run of ``config`` that ``mf.train`` alone cannot describe: a custom init or
     optimizer, named by ``tag``) kept on disk like ``trained``'s runs (mfteach.runcache): a later
     kernel reads the History back. Not kept when torch picks the thread count (threads=None)."""
-    if config.threads is None or not isinstance(data, Split):
+    if config.threads is None:
         return fn()
-    tag = f"{tag}; {config!r}"
-    state = runcache.load_state(data, tag)
-    if state is not None:
-        from ..history import History
-
-        try:
-            return History.from_state(state, config)
-        except (KeyError, RuntimeError, TypeError, ValueError):  # a file of another shape: a miss
-            pass
-    h = fn()
-    if h.model is not None:
-        runcache.save_state(data, tag, h.to_state())
+    h = runcache.load(data, config, tag)
+    if h is None:
+        h = fn()
+        runcache.save(data, config, h, tag)
     return h
 
 
