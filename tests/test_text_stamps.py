@@ -339,3 +339,64 @@ def test_a_figure_too_narrow_for_the_extra_room_still_renders():
     fig = Figure(figsize=(0.3, 1.0), dpi=80, layout="constrained")
     fig.subplots().plot([0, 1], [0, 1])
     assert PngRenderer(fig).png()[:4] == b"\x89PNG"
+
+
+def _png_pixels(png):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), int)
+
+
+def _box(text):
+    return text.get_window_extent(text.figure.canvas.get_renderer())
+
+
+def _hit(a, b):
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > 1 and min(a.y1, b.y1) - max(a.y0, b.y0) > 1
+
+
+def test_titles_and_axis_labels_keep_their_frozen_places_and_look_the_same():
+    """After the first draw a redraw does not place titles and axis labels again (it measured
+    every tick label once more): the picture is the one matplotlib's own placing gives, and the
+    flags are given back, so savefig at another dpi places them itself."""
+    def fig_with(ys):
+        fig = Figure(figsize=(6, 2.5), dpi=80, layout="constrained")
+        for ax in fig.subplots(1, 2):
+            ax.plot([0, 1, 2], ys)
+            ax.set(title="a title", xlabel="epochs", ylabel="RMSE")
+        return fig
+
+    fig = fig_with([1, 2, 3])
+    r = PngRenderer(fig)
+    r.png()
+    assert len(r._places) == 10                  # 2 × (3 titles, x label, y label) frozen
+    for ax in fig.axes:
+        ax.lines[0].set_ydata([1.5, 2.5, 2.0])   # a move: same ticks, new curve
+    fixed = r.png()
+    places, r._places = r._places, []
+    assert _png_pixels(fixed).tolist() == _png_pixels(r.png()).tolist()  # placed afresh: the same
+    r._places = places
+    ax = fig.axes[0]
+    assert ax._autotitlepos is not False and ax.yaxis._autolabelpos
+    ax.yaxis.label.set_position((0.3, 0.5))      # what a draw at another dpi would leave
+    r.png()
+    frozen = [p[3] for p in places if p[0] is ax.yaxis.label]
+    assert frozen == [ax.yaxis.label.get_position()] and frozen != [(0.3, 0.5)]
+
+
+def test_an_axis_label_is_placed_again_when_tick_labels_grow_under_it():
+    """Tick labels grown wider within the room left for them (no new layout needed) would run
+    under the frozen y label, and a grown offset text under the title: both are placed again."""
+    fig = Figure(figsize=(4, 3), dpi=80, layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set(title="title", ylabel="RMSE")
+    r = PngRenderer(fig)
+    r.png()
+    ax.set_yticks([0, 0.5, 1], ["0", "0.55", "1"])
+    r.png()
+    ticks = [t.label1 for t in ax.yaxis.majorTicks if t.label1.get_text()]
+    assert not any(_hit(_box(ax.yaxis.label), _box(t)) for t in ticks)
+    assert r._layout_frozen

@@ -1,8 +1,9 @@
 """Figure → PNG bytes, fast: one Agg draw (or only the axes that changed), a layout computed once
-and then frozen, text stamped from bitmaps rendered once, an RGB PNG with the fastest zlib
-setting."""
+and then frozen (titles' and axis labels' places too), text stamped from bitmaps rendered once, an
+RGB PNG with the fastest zlib setting."""
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import time
@@ -35,6 +36,8 @@ class PngRenderer:
         self._accepted = set()    # layout problems already there when it was frozen
         self._drawn = False
         self._boxes = {}          # axes → its tight bbox (pixels) when last drawn
+        self._places = []         # (text, its owner, the owner's "auto" flag, position) when frozen
+        self._clashes = set()     # labels over tick labels already there when it was frozen
         self.seconds = {"draw": 0.0, "encode": 0.0}
 
     def png(self, only=None) -> bytes:
@@ -48,7 +51,9 @@ class PngRenderer:
         """
         canvas = self._canvas()
         t0 = time.perf_counter()
-        if not (only and self._redraw(canvas, only)):
+        with self._fixed_places():
+            drawn = bool(only) and self._redraw(canvas, only)
+        if not drawn:
             self._draw(canvas)
         t1 = time.perf_counter()
         # RGB, not RGBA: the figure is opaque, and a quarter less data to compress and send.
@@ -71,12 +76,14 @@ class PngRenderer:
 
     def _draw(self, canvas):
         TextStamps.attach(canvas.get_renderer()).drawn.clear()
-        canvas.draw()
+        with self._fixed_places():
+            canvas.draw()
         if not self._layout_frozen:
             self._freeze_layout(canvas)
-        elif self._layout_broke(canvas):
+        elif self._layout_broke(canvas) or self._labels_clash(canvas):
             # Labels outgrew the frozen layout (e.g. ticks 0–5 → 0.0–2.0): one axes' texts now
-            # run into another's or off the figure. Lay out once more, then freeze again.
+            # run into another's, off the figure, or under its own axis label or title. Lay out
+            # once more (titles and axis labels placed afresh too), then freeze again.
             self.fig.set_layout_engine(self._engine or "constrained")
             TextStamps.attach(canvas.get_renderer()).drawn.clear()
             canvas.draw()
@@ -87,7 +94,8 @@ class PngRenderer:
     def remember(self, axes):
         """Note the area each of ``axes`` covers as last drawn (before a partial redraw)."""
         renderer = self._canvas().get_renderer()
-        self._boxes = {ax: ax.get_tightbbox(renderer) for ax in axes}
+        with self._fixed_places():
+            self._boxes = {ax: ax.get_tightbbox(renderer) for ax in axes}
 
     def _redraw(self, canvas, axes) -> bool:
         """Repaint only ``axes`` over the last image, each within the area it covered before (see
@@ -116,6 +124,34 @@ class PngRenderer:
         self._layout_frozen = True
         # what a fresh layout could not avoid (a figure too small) is not a reason to redo it
         self._accepted = self._problems(canvas)
+        self._places = _auto_places(self.fig)
+        self._clashes = _clashes(self.fig, TextStamps.attach(canvas.get_renderer()).drawn)
+
+    @contextlib.contextmanager
+    def _fixed_places(self):
+        """Titles and axis labels stay where the frozen layout's draw put them. Placing them again
+        measures every tick label of the axes (and its siblings) once more: a third of a redraw.
+        Only for this renderer's own draws: the flags are restored afterwards, so savefig (any
+        dpi) places them itself."""
+        done = []
+        try:
+            for text, owner, flag, pos in self._places:
+                if getattr(owner, flag, False):   # (a label placed by hand stays as it is)
+                    setattr(owner, flag, False)
+                    done.append((owner, flag))
+                    text.set_position(pos)
+            yield
+        finally:
+            for owner, flag in done:
+                setattr(owner, flag, True)
+
+    def _labels_clash(self, canvas) -> bool:
+        """A title or axis label now over a tick label or offset text of its own axes (ticks grown
+        wider or taller, an offset text come) that was not there when the places were frozen."""
+        if not self._places:
+            return False
+        return bool(_clashes(self.fig, TextStamps.attach(canvas.get_renderer()).drawn)
+                    - self._clashes)
 
     def _problems(self, canvas) -> set:
         """Each axes' area as last drawn (its frame and its texts: tick labels, axis labels,
@@ -141,6 +177,47 @@ class PngRenderer:
         """A problem the frozen layout did not have: labels grew into a neighbour or off the
         figure (or axes came or went)."""
         return bool(self._problems(canvas) - self._accepted)
+
+
+def _auto_places(fig) -> list:
+    """(text, owner, flag, position) for every title and axis label matplotlib places itself
+    (``Axes._autotitlepos``, ``Axis._autolabelpos``: no public switch), as last drawn."""
+    out = []
+    for ax in fig.axes:
+        if getattr(ax, "_autotitlepos", None) is not False:   # None: not decided yet = auto
+            for t in (ax.title, getattr(ax, "_left_title", None),
+                      getattr(ax, "_right_title", None)):
+                if t is not None and hasattr(ax, "_autotitlepos"):
+                    out.append((t, ax, "_autotitlepos", t.get_position()))
+        for axis in (ax.xaxis, ax.yaxis):
+            if getattr(axis, "_autolabelpos", False):
+                out.append((axis.label, axis, "_autolabelpos", axis.label.get_position()))
+    return out
+
+
+def _clashes(fig, drawn) -> set:
+    """(label, tick label) pairs, as drawn, that overlap by more than a pixel: a title or axis
+    label over a tick label or offset text of its own axes."""
+    out = set()
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        placed = [ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None),
+                  ax.xaxis.label, ax.yaxis.label]
+        others = []
+        for axis in (ax.xaxis, ax.yaxis):
+            others.append(axis.offsetText)
+            for tick in axis.majorTicks + axis.minorTicks:
+                others += (tick.label1, tick.label2)
+        boxes = [(t, drawn[t]) for t in others if t in drawn]
+        for p in placed:
+            a = drawn.get(p)
+            if a is None:
+                continue
+            for t, b in boxes:
+                if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1:
+                    out.add((id(p), id(t)))
+    return out
 
 
 def _inside(a, b) -> bool:
