@@ -11,8 +11,9 @@ change any of it and the run is trained again.
 
 Where: ``$MFTEACH_RUN_CACHE`` if set (``off`` turns the cache off: the tests do), else
 ``runs/`` in the data cache folder (``$MFTEACH_DATA`` or ~/.cache/mfteach). Files are written to a
-temporary name and renamed (never half-written), read with ``torch.load(weights_only=True)`` (no
-pickled code), and the least recently used go first past ``MAX_BYTES`` (checked on
+temporary name and renamed (never half-written), carry a sha256 of their bytes (``torch.load``
+does not check its zip's CRCs: a changed byte would read back as other numbers), are read with
+``torch.load(weights_only=True)`` (no pickled code), and the least recently used go first past ``MAX_BYTES`` (checked on
 the first save and every ``PRUNE_EVERY``-th after). A file that cannot be read
 is a miss (removed when it may be, and the run trained again); a folder that cannot be written
 (a class's shared, read-only cache; a full disk) is skipped with one warning: its runs are still
@@ -21,6 +22,7 @@ read.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import platform
 import threading
@@ -45,6 +47,7 @@ _ON = ("", "1", "on", "true", "yes", "default")
 _CODE: list = []                 # the package's source digest, computed once per process
 _LOCK = threading.Lock()
 _WARNED: list = []
+_MAGIC = b"mfteach-run 2\n"  # then the payload's sha256 (32 bytes), then torch.save's bytes
 PRUNE_EVERY = 16                 # saves between two checks of MAX_BYTES (≤ ~16 MB over it)
 _SAVES = [0]
 
@@ -103,11 +106,18 @@ def _version(dist) -> str:
 def key(data: Split, config: TrainConfig) -> str:
     """The file name a run of ``config`` on ``data`` is kept under (hex sha256)."""
     h = _base(f"{config!r};")
-    if config.threads is None:  # trained on whatever torch uses now: more threads, other sums
-        h.update(f"threads {torch.get_num_threads()};".encode())
-    if config.normalize == "zscore":  # scikit-learn's StandardScaler fits the scale
-        h.update(f"sklearn {_version('scikit-learn')};".encode())
+    h.update(_extras(config).encode())
     return _with_data(h, data)
+
+
+def _extras(config: TrainConfig) -> str:
+    """What a config's numbers depend on beyond the config itself."""
+    out = ""
+    if config.threads is None:  # trained on whatever torch uses now: more threads, other sums
+        out += f"threads {torch.get_num_threads()};"
+    if config.normalize == "zscore":  # scikit-learn's StandardScaler fits the scale
+        out += f"sklearn {_version('scikit-learn')};"
+    return out
 
 
 def tag_key(data: Split, tag: str) -> str:
@@ -142,7 +152,8 @@ def _usable(data, config) -> bool:
 
 
 def _name(data, config, tag) -> str:
-    return key(data, config) if tag is None else tag_key(data, f"{tag}; {config!r}")
+    return (key(data, config) if tag is None
+            else tag_key(data, f"{tag}; {config!r}; {_extras(config)}"))
 
 
 def load(data, config, tag: str | None = None) -> History | None:
@@ -187,7 +198,12 @@ def _read(name: str) -> dict | None:
         return None
     path = where / f"{name}.pt"
     try:
-        state = torch.load(path, weights_only=True)
+        raw = path.read_bytes()
+        head, digest, payload = raw[:len(_MAGIC)], raw[len(_MAGIC):len(_MAGIC) + 32], \
+            raw[len(_MAGIC) + 32:]
+        if head != _MAGIC or hashlib.sha256(payload).digest() != digest:
+            raise ValueError(f"{path}: damaged (its bytes are not the ones written)")
+        state = torch.load(io.BytesIO(payload), weights_only=True)
         if not isinstance(state, dict):
             raise ValueError(f"{path}: not a kept run")
     except FileNotFoundError:
@@ -210,7 +226,10 @@ def _write(name: str, state: dict) -> bool:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         where.mkdir(parents=True, exist_ok=True)
-        torch.save(state, tmp)
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        payload = buf.getvalue()
+        tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
         os.replace(tmp, path)  # atomic: a reader sees the old file, the new one, or none
     except (OSError, RuntimeError) as e:  # torch.save reports a refused or full disk as RuntimeError
         _remove(tmp)

@@ -312,10 +312,25 @@ def test_a_damaged_kept_step_is_a_miss(small_split, tmp_path, monkeypatch):
 
     monkeypatch.setenv(runcache.ENV, str(tmp_path / "runs"))
     args = dict(seed=4, epochs=2, dim=8)
-    first = lesson.run_step("no coupled decay", small_split, **args)[1]
+    model, first = lesson.run_step("no coupled decay", small_split, **args)
     (path,) = (tmp_path / "runs").glob("*.pt")
     path.write_bytes(b"not a run")
     again = lesson.run_step("no coupled decay", small_split, **args)[1]    # trained again
     _same_record(again, first)
-    torch.save({"model": {}, "record": {}}, path)                         # a file of another shape
-    _same_record(lesson.run_step("no coupled decay", small_split, **args)[1], first)
+    # files of another shape, written as the cache writes (so only their content is wrong)
+    for watch in (True, False):
+        for state in ({"model": {}, "record": {}},
+                      {"model": dict(model.state_dict()),
+                       "record": {**first.to_state(), "val_rmse": ["x", "y"], "tables": {0: (1,)}}}):
+            runcache.save_state(small_split, lesson._tag("no coupled decay", watch=watch, **args),
+                                state)
+            rec = lesson.run_step("no coupled decay", small_split, watch=watch, **args)[1]
+            assert [float(v) for v in rec.val_rmse] == list(first.val_rmse)
+
+
+def test_run_step_refuses_settings_it_would_round(small_split):
+    for bad in (dict(epochs=3.7), dict(dim=8.0), dict(seed=True)):
+        with pytest.raises(TypeError, match=next(iter(bad))):
+            lesson.run_step("+ biases", small_split, **bad)
+    with pytest.raises(ValueError, match="epochs"):
+        lesson.run_step("+ biases", small_split, epochs=0)

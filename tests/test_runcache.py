@@ -125,8 +125,35 @@ def test_a_pickled_object_is_refused(cache, small):
     cfg = mf.TrainConfig(epochs=1)
     runcache.save(small, cfg, mf.train(small, cfg))
     (path,) = cache.glob("*.pt")
-    torch.save({"x": mf.TrainConfig()}, path)  # a class instance: not allowed by weights_only
-    assert runcache.load(small, cfg) is None
+    import hashlib, io
+
+    buf = io.BytesIO()
+    torch.save({"x": mf.TrainConfig()}, buf)  # a class instance: not allowed by weights_only
+    payload = buf.getvalue()                  # (with the right checksum: only torch.load refuses)
+    path.write_bytes(runcache._MAGIC + hashlib.sha256(payload).digest() + payload)
+    assert runcache.load(small, cfg) is None and not path.exists()
+
+
+@pytest.mark.parametrize("where", [0.3, 0.6, 0.9])
+def test_a_changed_byte_is_a_miss_not_other_numbers(cache, small, where):
+    """torch.load does not check its zip's CRCs: a byte changed in a tensor's data read back as
+    other numbers. The file's sha256 is checked first."""
+    cfg = mf.TrainConfig(epochs=2)
+    runcache.save(small, cfg, mf.train(small, cfg))
+    (path,) = cache.glob("*.pt")
+    raw = bytearray(path.read_bytes())
+    raw[int(where * len(raw))] ^= 0x40
+    path.write_bytes(bytes(raw))
+    assert runcache.load(small, cfg) is None and not path.exists()
+
+
+def test_a_tagged_run_of_torchs_thread_count_is_keyed_by_it(cache, small, monkeypatch):
+    cfg = mf.TrainConfig(epochs=1, threads=None)
+    names = set()
+    for n in (1, 2):
+        monkeypatch.setattr(runcache.torch, "get_num_threads", lambda n=n: n)
+        names.add(runcache._name(small, cfg, "a lesson's run"))
+    assert len(names) == 2
 
 
 def test_unwritable_folder_warns_once_and_trains(small, tmp_path, monkeypatch):
@@ -158,12 +185,14 @@ def test_least_recently_used_go_first(cache, small, monkeypatch):
 
 
 def test_a_refused_or_full_disk_is_a_warning_not_a_traceback(cache, small, monkeypatch):
-    """torch.save reports a read-only folder or a full disk as RuntimeError: still one warning,
-    no temporary file left, and the run is returned."""
-    def refuse(obj, f, *a, **k):
-        Path(f).write_bytes(b"half")  # what a full disk leaves behind
-        raise RuntimeError("[enforce fail at inline_container.cc] open file failed")
-    monkeypatch.setattr(runcache.torch, "save", refuse)
+    """A full disk (or torch.save's RuntimeError): one warning, no temporary file left, and the
+    run is returned."""
+    real = Path.write_bytes
+
+    def full(self, data):
+        real(self, data[:4])  # what a full disk leaves behind
+        raise OSError(28, "No space left on device", str(self))
+    monkeypatch.setattr(Path, "write_bytes", full)
     monkeypatch.setattr(runcache, "_WARNED", [])
     cfg = mf.TrainConfig(epochs=1)
     with pytest.warns(RuntimeWarning, match="not kept on disk"):
@@ -236,3 +265,10 @@ def test_a_custom_init_run_is_kept_and_read_back(cache, small, monkeypatch):
         with pytest.raises(pytest.fail.Exception, match="trained again"):
             lesson01.train_with_stds(small, args.pop("user_std"), args.pop("item_std"),
                                      args.pop("optimizer"), **args)
+    # a std given as a 0-d tensor is keyed by its value, not its rounded repr ("tensor(0.3000)")
+    monkeypatch.undo()
+    a = lesson01.train_with_stds(small, torch.tensor(0.3), 0.01, "sgd", seed=2, epochs=3)
+    b = lesson01.train_with_stds(small, torch.tensor(0.30004), 0.01, "sgd", seed=2, epochs=3)
+    assert a.val_rmse != b.val_rmse
+    with pytest.raises(TypeError, match="user_std"):
+        lesson01.train_with_stds(small, "0.3", 0.01, "sgd")

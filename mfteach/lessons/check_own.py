@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -157,6 +158,11 @@ def run_step(step: str, split: Split, *, seed=0, epochs=EPOCHS, watch=True, dim=
     (e.g. the AdamW detour). A run started ahead by ``prefetch_steps`` is waited for, not
     trained again; a run an earlier kernel kept on disk (mfteach.runcache) is read back (not for
     a custom ``optimizer``: a function has no key)."""
+    for pname, v, low in (("seed", seed, 0), ("epochs", epochs, 1), ("dim", dim, 1)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"{pname} must be an integer, got {v!r}")
+        if v < low:
+            raise ValueError(f"{pname} must be an integer >= {low}, got {v!r}")
     if optimizer is None:
         ahead = _AHEAD.pop((step, id(split), int(seed), int(epochs), bool(watch), int(dim)), None)
         if ahead is not None:
@@ -195,7 +201,7 @@ def _kept(step, split, seed, epochs, watch, dim):
         else:
             rec = _ValOnly()
             rec.val_rmse = [float(v) for v in state["record"]["val_rmse"]]
-    except (KeyError, RuntimeError, TypeError, AttributeError):  # a file of another shape: a miss
+    except Exception:  # noqa: BLE001 - a file of another shape is a miss, not a failure
         return None
     return model, rec
 

@@ -191,6 +191,7 @@ def train_with_stds(split, user_std, item_std, optimizer="adam", *, seed=0, **kw
     gives two tables of different sizes) under this lesson's Adam or SGD setup."""
     import torch
 
+    user_std, item_std = _std("user_std", user_std), _std("item_std", item_std)
     cfg = OPTIMIZER_SETUPS[optimizer][1]
 
     def make(model):
@@ -210,6 +211,20 @@ def train_with_stds(split, user_std, item_std, optimizer="adam", *, seed=0, **kw
     return kept_run(split, f"initialization.train_with_stds user_std={user_std!r} "
                            f"item_std={item_std!r} optimizer={optimizer!r}", config,
                     lambda: train(split, config, make_optimizer=make))
+
+
+def _std(pname, v) -> float:
+    """A std as a plain float: its key on disk (runcache) is then its exact value (the repr of a
+    0-d tensor rounds it: 0.05 and 0.05004 would share a kept run)."""
+    try:
+        if isinstance(v, (str, bytes)):
+            raise TypeError
+        f = float(v)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{pname} must be a number, got {v!r}") from None
+    if not f >= 0 or f == float("inf"):
+        raise ValueError(f"{pname} must be a finite number >= 0, got {v!r}")
+    return f
 
 
 # Xavier on a 5,000-user table and a 1,000,000-item table (dim 32): √(2 / (rows + dim)).
