@@ -17,6 +17,7 @@ import argparse
 import importlib.metadata as md
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -130,10 +131,27 @@ def _notebooks_folder(dest) -> Path:
 def lab(args) -> int:
     folder = _notebooks_folder(args.dest)
     warmer = None if args.no_warm else warm_behind()
+    hup = _on_hangup()
     try:
         return subprocess.call([sys.executable, "-m", "jupyter", "lab", str(folder)])
     finally:
         stop(warmer)
+        if hup is not None:
+            signal.signal(signal.SIGHUP, hup)
+
+
+def _on_hangup():
+    """A closed terminal (SIGHUP) ends lab like Ctrl-C does, so its background warm is stopped
+    too (it runs in its own session: the hangup does not reach it). Returns the old handler."""
+    if not hasattr(signal, "SIGHUP"):
+        return None
+
+    def hangup(signum, frame):
+        raise SystemExit(128 + signum)
+    try:
+        return signal.signal(signal.SIGHUP, hangup)
+    except ValueError:  # not the main thread
+        return None
 
 
 def _one_notebook(folder: Path, pick: str) -> Path | None:

@@ -120,6 +120,11 @@ def warm_behind():
     # the first notebook last: a student who opens it at once runs it in their own kernel (and
     # keeps its runs) while this warms the ones they reach next
     todo = todo[1:] + todo[:1]
+    other = _running(where)
+    if other is not None:  # a second `mfteach lab` on this cache: one warm is enough
+        print(f"mfteach: a background warm is already running (process {other}); its log: "
+              f"{where / 'warm.log'}", flush=True)
+        return None
     try:
         where.mkdir(parents=True, exist_ok=True)
         log = open(where / "warm.log", "w")  # noqa: SIM115 - the child writes to it
@@ -129,10 +134,32 @@ def warm_behind():
           f"background, once on this machine (≈ 2 minutes for all five on 2 cores; log: {log.name}). "
           f"Meanwhile a notebook trains what it needs itself.", flush=True)
     with log:
-        return subprocess.Popen([sys.executable, "-m", "mfteach", "warm", "--background",
+        proc = subprocess.Popen([sys.executable, "-m", "mfteach", "warm", "--background",
                                  *[nb.stem[:2] for nb in todo]], stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=os.name == "posix")
+    try:
+        (where / PID_FILE).write_text(str(proc.pid))
+    except (OSError, AttributeError):
+        pass
+    return proc
+
+
+PID_FILE = "warm.pid"
+
+
+def _running(where: Path):
+    """The process id of a background warm still running on this cache, or None."""
+    if os.name != "posix":  # (Windows' os.kill(pid, 0) would end the process, not probe it)
+        return None
+    try:
+        pid = int((where / PID_FILE).read_text())
+        os.kill(pid, 0)
+    except PermissionError:  # someone else's, alive
+        return pid
+    except (OSError, ValueError):  # no file, or the process is gone
+        return None
+    return pid
 
 
 def stop(proc):

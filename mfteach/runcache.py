@@ -286,6 +286,8 @@ def _prune(where: Path, limit: int | None = None):
                 break
             p.unlink(missing_ok=True)
             total -= s
+            for mark in where.glob(".warmed-*"):  # a notebook's runs may be gone: warm it again
+                _remove(mark)
 
 
 def clear() -> int:
@@ -294,7 +296,8 @@ def clear() -> int:
     if where is None or not where.is_dir():
         return 0
     n = 0
-    for p in [*where.glob("*.pt"), *where.glob(".*.tmp")]:
+    # (and the markers saying a notebook's runs are all kept: mfteach.cli_warm)
+    for p in [*where.glob("*.pt"), *where.glob(".*.tmp"), *where.glob(".warmed-*")]:
         _remove(p)
         n += p.suffix == ".pt"
     return n

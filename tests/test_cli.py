@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -147,3 +148,46 @@ def test_lab_warms_the_notebooks_behind_once_and_stops_when_it_ends(tmp_path, mo
     monkeypatch.setenv(runcache.ENV, "off")
     assert cli.main(["lab"]) == 0 and _FakeProc.made == []       # cache off: lab alone
     assert len(labs) == 6
+
+
+def test_one_background_warm_at_a_time_and_a_hangup_stops_it(tmp_path, monkeypatch, capsys):
+    """A second `mfteach lab` on the same cache starts no second warm while the first runs; a
+    closed terminal (SIGHUP) ends lab and its warm like Ctrl-C."""
+    import os
+    import signal
+
+    from mfteach import cli_warm, runcache
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv(runcache.ENV, str(runs))
+    _FakeProc.made = []
+    monkeypatch.setattr(cli_warm.subprocess, "Popen", _FakeProc)
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: 0)
+    (runs / cli_warm.PID_FILE).write_text(str(os.getpid()))          # alive: a warm under way
+    assert cli.main(["lab"]) == 0 and _FakeProc.made == []
+    assert "already running" in capsys.readouterr().out
+    (runs / cli_warm.PID_FILE).write_text("999999999")              # gone
+    assert cli.main(["lab"]) == 0 and len(_FakeProc.made) == 1
+    if not hasattr(signal, "SIGHUP"):
+        return
+    before = signal.getsignal(signal.SIGHUP)
+
+    def hung_up(cmd, **kw):
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(5)
+        return 0
+    monkeypatch.setattr(cli.subprocess, "call", hung_up)
+    with pytest.raises(SystemExit):
+        cli.main(["lab"])
+    assert _FakeProc.made[-1].ended == ["terminate"]
+    assert signal.getsignal(signal.SIGHUP) == before
+
+
+def test_clearing_the_run_cache_clears_the_warm_markers(tmp_path, monkeypatch):
+    from mfteach import runcache
+
+    monkeypatch.setenv(runcache.ENV, str(tmp_path))
+    (tmp_path / ".warmed-02_regularization-0123456789abcdef").touch()
+    runcache.clear()
+    assert not list(tmp_path.glob(".warmed-*"))
