@@ -400,3 +400,21 @@ def test_an_axis_label_is_placed_again_when_tick_labels_grow_under_it():
     ticks = [t.label1 for t in ax.yaxis.majorTicks if t.label1.get_text()]
     assert not any(_hit(_box(ax.yaxis.label), _box(t)) for t in ticks)
     assert r._layout_frozen
+
+
+def test_a_y_label_squeezed_between_two_tick_labels_is_placed_again():
+    """y range 0–1 → 0–10000: the frozen y label's ink fell between the rows "4000" and "6000"
+    (its box met each by at most a pixel in height); tick labels count as one column."""
+    fig = Figure(figsize=(5, 3.5), dpi=100, layout="constrained")
+    ax = fig.subplots()
+    line, = ax.plot([0, 1], [0, 1])
+    ax.set(xlabel="epoch", ylabel="value")
+    r = PngRenderer(fig)
+    r.png()
+    line.set_ydata([0, 10000])
+    ax.relim()
+    ax.autoscale_view()
+    r.png()
+    ticks = [_box(t.label1) for t in ax.yaxis.majorTicks if t.label1.get_text()]
+    label = _box(ax.yaxis.label)
+    assert label.x1 < min(b.x0 for b in ticks)

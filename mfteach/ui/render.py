@@ -205,19 +205,25 @@ def _clashes(fig, drawn) -> set:
             continue
         placed = [ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None),
                   ax.xaxis.label, ax.yaxis.label]
-        others = []
+        boxes = []
         for axis in (ax.xaxis, ax.yaxis):
-            others.append(axis.offsetText)
-            for tick in axis.majorTicks + axis.minorTicks:
-                others += (tick.label1, tick.label2)
-        boxes = [(t, drawn[t]) for t in others if t in drawn]
+            if axis.offsetText in drawn:
+                boxes.append((id(axis.offsetText), drawn[axis.offsetText]))
+            # each side's tick labels as one column (row): a label squeezed between two of them
+            # is still among them
+            for side in ("label1", "label2"):
+                bs = [drawn[t] for t in (getattr(k, side) for k in axis.majorTicks + axis.minorTicks)
+                      if t in drawn]
+                if bs:
+                    boxes.append(((id(axis), side), (min(b[0] for b in bs), min(b[1] for b in bs),
+                                                     max(b[2] for b in bs), max(b[3] for b in bs))))
         for p in placed:
             a = drawn.get(p)
             if a is None:
                 continue
             for t, b in boxes:
                 if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1:
-                    out.add((id(p), id(t)))
+                    out.add((id(p), t))
     return out
 
 
