@@ -8,6 +8,7 @@ than two). Every optimizer step costs ~1 ms of fixed overhead, so the number of 
 """
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -22,8 +23,10 @@ from .history import Divergence, History, blowup_reason, divergence, scale_width
 from .config import OPTIMIZERS, REGULARIZERS, TrainConfig
 from .model import MF, predict_rows
 from .preprocessing import Normalizer
+from . import resume as _resume
+from .resume import can_resume
 
-__all__ = ["TrainConfig", "History", "Divergence", "train", "between_steps", "step_hook",
+__all__ = ["TrainConfig", "History", "Divergence", "train", "can_resume", "between_steps", "step_hook",
            "quiet_for", "OPTIMIZERS", "REGULARIZERS"]
 
 # -- pausing -------------------------------------------------------------------------------------
@@ -146,7 +149,7 @@ def _row_norms(w) -> np.ndarray:
 
 
 def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_optimizer=None,
-          **overrides) -> History:
+          resume: History | None = None, **overrides) -> History:
     """Train a fresh MF model on ``data.train`` and return its History.
 
     ``data``: a Split (trained on ``train``, validated on ``val``) or Ratings (split 80/10/10 with
@@ -157,6 +160,10 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
     non-finite loss, weight or prediction, or an RMSE that exploded while staying finite (see
     ``history.BLOWUP_FACTOR``); the epoch that diverged is not recorded. Without validation
     ratings ``val_rmse`` is NaN by design (``history.has_val`` is False), not a divergence.
+    ``resume``: a History this process trained on the same Split with the same config but fewer
+    (or as many) epochs; training goes on from its end instead of from scratch, with the same
+    numbers as a fresh run (its optimizer state and batch order go on where they stopped; the
+    earlier History is not changed). See ``can_resume``.
     Global torch state (threads, denormal flushing) is left as the caller had it.
     """
     if make_optimizer is not None and not callable(make_optimizer):
@@ -172,6 +179,8 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
     if len(split.train) == 0:
         raise ValueError("the training set is empty")
     _check_device(cfg.device)
+    if resume is not None:
+        _resume.check(resume, split, cfg, make_optimizer)
 
     # Torch state changed here is put back exactly as this thread had it (see _enter_threads).
     foreground = getattr(_LOCAL, "fn", None) is None
@@ -183,7 +192,7 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
     was_flushing = _flushing_denormals()
     switched = torch.set_flush_denormal(True) and not was_flushing
     try:
-        return _train(split, cfg, make_optimizer)
+        return _train(split, cfg, make_optimizer, resume)
     finally:
         if switched:
             torch.set_flush_denormal(False)
@@ -236,7 +245,7 @@ def _custom_optimizers(model, make_optimizer):
     return opts
 
 
-def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
+def _train(split: Split, cfg: TrainConfig, make_optimizer=None, resume=None) -> History:
     t0 = time.perf_counter()
     dev = torch.device(cfg.device)
     tr, va = split.train, split.val
@@ -258,10 +267,13 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
     else:
         ev_tr = (u_tr, i_tr, z_tr)
 
-    model = MF(tr.n_users, tr.n_items, cfg.dim, user_bias=cfg.user_bias, item_bias=cfg.item_bias,
-               global_bias=cfg.global_bias, global_init=float(z_tr.mean()), sparse=cfg.uses_sparse,
-               init=cfg.init, init_std=cfg.init_std, init_value=cfg.init_value, seed=cfg.seed,
-               device=dev)
+    if resume is None:
+        model = MF(tr.n_users, tr.n_items, cfg.dim, user_bias=cfg.user_bias,
+                   item_bias=cfg.item_bias, global_bias=cfg.global_bias,
+                   global_init=float(z_tr.mean()), sparse=cfg.uses_sparse, init=cfg.init,
+                   init_std=cfg.init_std, init_value=cfg.init_value, seed=cfg.seed, device=dev)
+    else:  # a copy: the earlier History keeps its own model
+        model = copy.deepcopy(resume.model)
     opts = (_make_optimizers(model, cfg) if make_optimizer is None
             else _custom_optimizers(model, make_optimizer))
     factors = model.factor_parameters()
@@ -294,12 +306,17 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
         h.seconds.append(time.perf_counter() - t0)
 
     last_good = [None]
-    record(0, float("nan"), (rmse(*ev_tr), rmse(u_va, i_va, z_va)))
+    if resume is None:
+        record(0, float("nan"), (rmse(*ev_tr), rmse(u_va, i_va, z_va)))
+        first = 1
+    else:
+        first = _resume.go_on_from(resume, h, opts, gen, keep, last_good)
+        t0 = time.perf_counter() - h.seconds[-1]  # seconds go on from the earlier run's
     bs = cfg.batch_size
     penal = cfg.reg not in ("weight_decay", "none") and cfg.reg_strength > 0
     custom = make_optimizer is not None
     pause = getattr(_LOCAL, "fn", None)  # see between_steps
-    for epoch in range(1, cfg.epochs + 1):
+    for epoch in range(first, cfg.epochs + 1):
         perm = torch.randperm(n, generator=gen).to(dev)
         u_e, i_e, z_e = (t.index_select(0, perm) for t in (u_tr, i_tr, z_tr))
         for s in range(0, n, bs):
@@ -346,4 +363,6 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None) -> History:
     # A History keeps the model for predictions, not its gradients (as big as the tables).
     for p in model.parameters():
         p.grad = None
+    if make_optimizer is None and h.diverged is None:
+        _resume.keep(h, split, opts, gen)  # what train(..., resume=h) needs to go on
     return h

@@ -195,14 +195,14 @@ def test_trained_takes_over_a_queued_prefetch_run(monkeypatch):
     gate, started, where = threading.Event(), threading.Event(), {}
     real = common._load_or_train
 
-    def load_or_train(data, cfg):
+    def load_or_train(data, cfg, shorter=None):
         where.setdefault(cfg.lr, []).append(threading.current_thread().name)
         if cfg.lr == 0.021:  # the background worker's first run: held until the test lets go
             started.set()
             assert gate.wait(30)
         if cfg.lr == 0.025:
             raise RuntimeError("boom")
-        return real(data, cfg)
+        return real(data, cfg, shorter)
 
     monkeypatch.setattr(common, "_load_or_train", load_or_train)
     cfgs = [mf.TrainConfig(epochs=1, dim=4, lr=lr) for lr in (0.021, 0.023, 0.025)]
@@ -238,11 +238,11 @@ def test_trained_waits_for_a_run_another_thread_took_over(monkeypatch):
     calls = []
     real = common._load_or_train
 
-    def load_or_train(data, cfg):
+    def load_or_train(data, cfg, shorter=None):
         calls.append(cfg.lr)
         inside[cfg.lr].set()
         assert gates[cfg.lr].wait(30)
-        return real(data, cfg)
+        return real(data, cfg, shorter)
 
     monkeypatch.setattr(common, "_load_or_train", load_or_train)
     block, cfg = mf.TrainConfig(epochs=1, dim=4, lr=0.031), mf.TrainConfig(epochs=1, dim=4, lr=0.033)
@@ -334,12 +334,12 @@ def test_a_background_thread_waits_for_a_queued_run_and_asks_again_if_a_cell_tak
     hold, held, calls = threading.Event(), threading.Event(), []
     real = common._load_or_train
 
-    def load_or_train(data, cfg):
+    def load_or_train(data, cfg, shorter=None):
         calls.append((cfg.lr, threading.current_thread().name))
         if cfg.lr == 0.041:
             held.set()
             assert hold.wait(30)
-        return real(data, cfg)
+        return real(data, cfg, shorter)
 
     monkeypatch.setattr(common, "_load_or_train", load_or_train)
     block, cfg = (mf.TrainConfig(epochs=1, dim=4, lr=lr) for lr in (0.041, 0.043))

@@ -13,7 +13,7 @@ from ..config import TrainConfig
 from ..data import Split, synthetic
 from ..splits import random_split
 from ..metrics import baseline_rmse
-from ..training import between_steps, step_hook, train
+from ..training import between_steps, can_resume, step_hook, train
 from .. import runcache
 
 __all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
@@ -113,7 +113,7 @@ def trained(data, config=None, **overrides):
         except CancelledError:  # taken over by a cell meanwhile: ask again (it is theirs now)
             continue
     try:
-        h = _remember(key, data, _load_or_train(data, cfg))
+        h = _remember(key, data, _load_or_train(data, cfg, _shorter(data, cfg)))
         if mine is not None:
             mine.set_result(h)
         return h
@@ -133,18 +133,32 @@ def _in_background() -> bool:
     return threading.current_thread().name.startswith(_PREFETCH)
 
 
-def _load_or_train(data, cfg):
-    """The run kept on disk by an earlier kernel (mfteach.runcache), else trained and kept."""
+def _shorter(data, cfg):
+    """The longest run kept in memory of the same data and config but fewer epochs that can be
+    trained on (``mf.train(..., resume=)``: the same numbers as from scratch), or None. A panel's
+    epochs slider moved from 15 to 20 then trains 5 epochs, not 20."""
+    with _RUNS_LOCK:
+        runs = [(c, h) for (i, c), (_, h, _) in _RUNS.items()
+                if i == id(data) and c.epochs < cfg.epochs]
+    for c, h in sorted(runs, key=lambda r: -r[0].epochs):
+        if c.replace(epochs=cfg.epochs) == cfg and can_resume(h, data, cfg):
+            return h
+    return None
+
+
+def _load_or_train(data, cfg, shorter=None):
+    """The run kept on disk by an earlier kernel (mfteach.runcache), else trained (on from
+    ``shorter`` when given) and kept."""
     h = runcache.load(data, cfg)
     if h is None:
         background = _in_background()
         with _GATE.slot(background=background):
             hook = step_hook()
             if hook is None:
-                h = train(data, cfg)
+                h = train(data, cfg, resume=shorter)
             else:  # a panel's worker, which pauses for moves: not while holding a slot
                 with between_steps(lambda: _GATE.aside(hook)):
-                    h = train(data, cfg)
+                    h = train(data, cfg, resume=shorter)
         runcache.save(data, cfg, h)
     return h
 
@@ -215,11 +229,11 @@ _GATE = _Gate(max(2, _cores()))
 
 
 def _size(data, cfg) -> int:
-    """Rough bytes a History holds: the model, two table snapshots, Adam-free (grads dropped),
-    and a norm per row per epoch."""
+    """Rough bytes a History holds: the model, two table snapshots, the optimizer's state kept
+    to go on from it (Adam: two moments; grads are dropped), and a norm per row per epoch."""
     r = data.train if isinstance(data, Split) else data  # mf.train takes Ratings too
     rows = r.n_users + r.n_items
-    return 4 * rows * (3 * cfg.dim + cfg.epochs + 1 + len(cfg.snapshot_epochs) * cfg.dim)
+    return 4 * rows * (5 * cfg.dim + cfg.epochs + 1 + len(cfg.snapshot_epochs) * cfg.dim)
 
 
 def _remember(key, data, h):
@@ -271,7 +285,7 @@ def prefetch(data, configs) -> int:
 
 def _run_ahead(key, data, cfg):
     try:
-        return _remember(key, data, _load_or_train(data, cfg))
+        return _remember(key, data, _load_or_train(data, cfg, _shorter(data, cfg)))
     finally:
         with _RUNS_LOCK:
             _PENDING.pop(key, None)
