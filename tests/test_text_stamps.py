@@ -418,3 +418,28 @@ def test_a_y_label_squeezed_between_two_tick_labels_is_placed_again():
     ticks = [_box(t.label1) for t in ax.yaxis.majorTicks if t.label1.get_text()]
     label = _box(ax.yaxis.label)
     assert label.x1 < min(b.x0 for b in ticks)
+
+
+def test_a_resized_figure_is_laid_out_afresh():
+    """A live panel's figure made bigger (set_size_inches) gets a new layout: its axis labels sit
+    where a fresh renderer of that size puts them, not where the old size had them."""
+    def fig_at(w, h):
+        fig = Figure(figsize=(w, h), dpi=80, layout="constrained")
+        for ax in fig.subplots(2, 2).ravel():
+            ax.plot([0, 1], [0, 1000])
+            ax.set(title="title", xlabel="epoch", ylabel="RMSE")
+        return fig
+
+    fig = fig_at(6, 4)
+    r = PngRenderer(fig)
+    r.png()
+    fig.set_size_inches(9, 6)
+    got = _png_pixels(r.png())
+    ref_fig = fig_at(9, 6)
+    ref = _png_pixels(PngRenderer(ref_fig).png())
+    assert got.shape == ref.shape
+    for ax, ref_ax in zip(fig.axes, ref_fig.axes):
+        for t, u in ((ax.xaxis.label, ref_ax.xaxis.label), (ax.yaxis.label, ref_ax.yaxis.label),
+                     (ax.title, ref_ax.title)):
+            assert np.allclose(_box(t), _box(u), atol=1), t.get_text()
+    assert r._layout_frozen

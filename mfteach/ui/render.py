@@ -25,20 +25,18 @@ class PngRenderer:
     def __init__(self, fig):
         self.fig = fig
         self._engine = fig.get_layout_engine()
-        if self._engine is not None and hasattr(self._engine, "get") \
-                and "wspace" in self._engine.get():
-            width = fig.get_figwidth()
-            # room on the left for y labels, and on the right for an x label that outgrows the
-            # axes' end (e.g. epochs 15 → 40); not on a figure too narrow to spare it
-            if 2.5 * self.GROW / width < 0.5:
-                self._engine.set(rect=(self.GROW / width, 0, 1 - 1.5 * self.GROW / width, 1),
-                                 wspace=self._engine.get()["wspace"] + self.GROW / width)
+        room = self._engine is not None and hasattr(self._engine, "get") \
+            and "wspace" in self._engine.get()
+        self._wspace = self._engine.get()["wspace"] if room else None  # before any room was made
+        self._rect = self._engine.get().get("rect") if room else None
+        self._make_room()
         self._layout_frozen = False
         self._accepted = set()    # layout problems already there when it was frozen
         self._drawn = False
         self._boxes = {}          # axes → its tight bbox (pixels) when last drawn
         self._places = []         # (text, its owner, the owner's "auto" flag, position) when frozen
         self._clashes = set()     # labels over tick labels already there when it was frozen
+        self._size = None         # the figure's size in pixels when it was frozen
         self.seconds = {"draw": 0.0, "encode": 0.0}
 
     def png(self, only=None) -> bytes:
@@ -52,6 +50,8 @@ class PngRenderer:
         """
         canvas = self._canvas()
         t0 = time.perf_counter()
+        if self._layout_frozen and self._pixel_size() != self._size:
+            self._thaw()  # resized (set_size_inches, dpi): the frozen places are of another size
         with self._fixed_places():
             drawn = bool(only) and self._redraw(canvas, only)
         if not drawn:
@@ -120,9 +120,30 @@ class PngRenderer:
             ax.draw(renderer)
         return True
 
+    def _make_room(self):
+        """Room on the left for y labels, and on the right for an x label that outgrows the
+        axes' end (e.g. epochs 15 → 40); not on a figure too narrow to spare it. In inches: the
+        fractions follow the figure's width."""
+        width = self.fig.get_figwidth()
+        if self._wspace is not None and 2.5 * self.GROW / width < 0.5:
+            self._engine.set(rect=(self.GROW / width, 0, 1 - 1.5 * self.GROW / width, 1),
+                             wspace=self._wspace + self.GROW / width)
+        elif self._wspace is not None:  # (made narrower since)
+            self._engine.set(rect=self._rect, wspace=self._wspace)
+
+    def _pixel_size(self):
+        return tuple(self.fig.bbox.size)
+
+    def _thaw(self):
+        """Back to a fresh layout on the next draw (titles and axis labels placed afresh)."""
+        self._make_room()
+        self.fig.set_layout_engine(self._engine or "constrained")
+        self._layout_frozen, self._drawn, self._places, self._boxes = False, False, [], {}
+
     def _freeze_layout(self, canvas):
         self.fig.set_layout_engine("none")
         self._layout_frozen = True
+        self._size = self._pixel_size()
         # what a fresh layout could not avoid (a figure too small) is not a reason to redo it
         self._accepted = self._problems(canvas)
         self._places = _auto_places(self.fig)
