@@ -110,3 +110,50 @@ def test_trained_goes_on_from_the_longest_shorter_run_it_keeps(small, monkeypatc
     common.trained(small, cfg.replace(lr=0.01))    # another config: from scratch
     assert calls == [(3, None), (6, 3), (9, 6), (2, None), (9, None)]
     assert_same_run(h, mf.train(small, cfg))
+
+
+@pytest.mark.parametrize("edit", ["zero a table", "edit a curve", "drop a table", "clear seconds",
+                                  "relabel epochs", "change a weight"])
+def test_a_history_changed_after_training_is_not_gone_on_from(small, monkeypatch, edit):
+    """(From an independent review: an edited earlier run was gone on from, and trained() spread
+    its numbers.) Refused by name; trained() then trains from scratch: a fresh run's numbers."""
+    monkeypatch.setenv(runcache.ENV, "off")
+    cfg = mf.TrainConfig(epochs=6, batch_size=BS, seed=77)
+    short = common.trained(small, cfg.replace(epochs=3))
+    if edit == "zero a table":
+        short.tables[3][0][:] = 0
+    elif edit == "edit a curve":
+        short.train_rmse[1] = 123.0
+    elif edit == "drop a table":
+        short.tables.pop(3)
+    elif edit == "clear seconds":
+        short.seconds.clear()
+    elif edit == "relabel epochs":
+        short.config = short.config.replace(epochs=2)
+    else:
+        with torch.no_grad():
+            short.model.user_factors.weight[0, 0] += 1
+    with pytest.raises(ValueError, match="changed after it was trained"):
+        mf.train(small, cfg, resume=short)
+    assert not mf.training.can_resume(short, small, cfg)
+    assert_same_run(common.trained(small, cfg), mf.train(small, cfg))
+
+
+def test_the_run_gone_on_shares_no_array_with_the_earlier_one(small):
+    cfg = mf.TrainConfig(epochs=4, batch_size=BS, snapshot_epochs=(1,))
+    short = mf.train(small, cfg.replace(epochs=2))
+    went = mf.train(small, cfg, resume=short)
+    arrays = lambda h: [a for t in h.tables.values() for a in t] + h.user_norms + h.item_norms
+    assert not any(np.shares_memory(a, b) for a in arrays(went) for b in arrays(short))
+    assert mf.training.can_resume(short, small, cfg)  # (so it is unchanged)
+
+
+def test_odd_arguments_get_a_plain_answer(small):
+    short = mf.train(small, mf.TrainConfig(epochs=1, batch_size=BS))
+    assert not mf.training.can_resume(short, small, {"epochs": 3})
+    assert not mf.training.can_resume(short, small, "epochs=3")
+    with pytest.raises(TypeError, match="config must be a TrainConfig"):
+        mf.resume.check(short, small, {"epochs": 3}, None)
+    from_ratings = mf.train(small.train, mf.TrainConfig(epochs=1, batch_size=BS))
+    with pytest.raises(ValueError, match="is gone .*train on a Split"):
+        mf.train(small, mf.TrainConfig(epochs=2, batch_size=BS), resume=from_ratings)
