@@ -33,3 +33,23 @@ def test_cold_report_and_warm_cold_split():
     c = lesson01.cold_report(split)
     assert c["cold items"] == 75 and 0.15 < c["val share"] < 0.3
     assert lesson01.cold_report(notebook_data(seed=0))["val share"] == 0.0
+
+
+def test_the_runs_prefetched_are_the_ones_sections_4_and_5_train(monkeypatch):
+    """``prefetch_sections`` queues exactly the configs the notebook's section 4 cell (its
+    ``base`` and ``setups``) and ``init_comparison`` ask for: nothing trained for nobody."""
+    import re
+    from pathlib import Path
+
+    import mfteach as mf
+    src = (Path(__file__).parents[1] / "notebooks" / "src" / "01_initialization.py").read_text()
+    line = re.search(r"^base = (dict\(.*\))$", src, re.M).group(1)
+    base = eval(line, {"__builtins__": {}, "dict": dict})  # the notebook's literal dict(...)
+    assert base == lesson01.SETUP
+    asked = [mf.TrainConfig(**base, init="default", epochs=150)] + \
+        lesson01.comparison_configs(**base)
+    queued = []
+    monkeypatch.setattr(lesson01, "prefetch", lambda data, cfgs: queued.extend(cfgs) or len(cfgs))
+    assert lesson01.prefetch_sections(object()) == len(asked)
+    assert queued == asked
+    assert "lesson.prefetch_sections(split)" in src

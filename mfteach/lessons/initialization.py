@@ -11,13 +11,14 @@ from ..model import init_std as scheme_std  # (a panel parameter is called init_
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, Slider, panel_factory, plots
 from .article import BatchLoader  # the article loop's data_loader (re-exported)
-from .common import Run, grid, kept_run, notebook_data, thread_map, train_many, trained
+from .common import Run, grid, kept_run, notebook_data, prefetch, thread_map, train_many, trained
 from .exercises import Exercise, check_init_function, close_to
 
 __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
            "cold_report", "warm_cold_rmse", "train_with_stds", "scale_under_optimizers",
            "BatchLoader", "first_rmse_exercise", "size_free_init_exercise",
-           "catalogue_init_exercise"]
+           "catalogue_init_exercise", "SETUP", "COMPARED", "comparison_configs",
+           "prefetch_sections"]
 
 INIT_LABELS = {"default": "default N(0,1)", "normal": "normal(std)", "uniform": "uniform(std)",
                "xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal",
@@ -149,13 +150,30 @@ def init_std_panel(n_users=600, n_items=1500, *, dim=32, init="xavier_uniform", 
 
 
 # -- experiments ---------------------------------------------------------------------------------
-def init_comparison(split, schemes=(("default", {}), ("xavier_uniform", {}), ("kaiming", {}),
-                                    ("normal", {"init_std": 0.1}), ("normal", {"init_std": 0.01}),
-                                    ("zeros", {}), ("constant", {})), **train_kw):
+SETUP = dict(reg="l2_batch", reg_strength=0.05)   # sections 4–7's setup (the notebook's `base`)
+COMPARED = (("default", {}), ("xavier_uniform", {}), ("kaiming", {}), ("normal", {"init_std": 0.1}),
+            ("normal", {"init_std": 0.01}), ("zeros", {}), ("constant", {}))
+LONG_EPOCHS = 150                                 # section 4: ten times the steps
+
+
+def comparison_configs(schemes=COMPARED, **train_kw) -> list:
+    """The TrainConfig of each (scheme, its settings) of ``init_comparison``."""
+    return [TrainConfig(init=scheme, **kw, **train_kw) for scheme, kw in schemes]
+
+
+def prefetch_sections(split) -> int:
+    """Start sections 4 and 5's runs on ``split`` now, in the background (``prefetch``): the
+    long N(0,1) run first (the notebook's longest, ~1.5 s), then ``init_comparison``'s. Run All
+    reaches them with most done; the same numbers as training them in their cells."""
+    return prefetch(split, [TrainConfig(init="default", epochs=LONG_EPOCHS, **SETUP),
+                            *comparison_configs(**SETUP)])
+
+
+def init_comparison(split, schemes=COMPARED, **train_kw):
     """Train once per scheme (two at a time; a run the notebook already has is reused); rows of
     (scheme, its std on the item table, first/train/val RMSE)."""
     rows = []
-    runs = train_many(split, [TrainConfig(init=scheme, **kw, **train_kw) for scheme, kw in schemes])
+    runs = train_many(split, comparison_configs(schemes, **train_kw))
     for (scheme, kw), h in zip(schemes, runs):
         std = scheme_std(scheme, split.train.n_items, h.config.dim, std=kw.get("init_std", 0.1))
         name = scheme + (f"({kw['init_std']:g})" if kw else "")
