@@ -443,3 +443,27 @@ def test_a_resized_figure_is_laid_out_afresh():
                      (ax.title, ref_ax.title)):
             assert np.allclose(_box(t), _box(u), atol=1), t.get_text()
     assert r._layout_frozen
+
+
+def test_a_label_over_grown_ticks_is_placed_again_without_a_new_layout(monkeypatch):
+    """Wider tick labels under a frozen y label: the label alone is placed again (one more draw,
+    the axes where they are), not the whole figure laid out afresh (two more draws)."""
+    fig = Figure(figsize=(6, 4), dpi=80, layout="constrained")
+    axes = fig.subplots(2, 2).ravel()
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+        ax.set(title="title", ylabel="RMSE")
+    r = PngRenderer(fig)
+    r.png()
+    laid_out = []
+    monkeypatch.setattr(type(r._engine), "execute",
+                        lambda self, f, real=type(r._engine).execute: laid_out.append(1) or real(self, f))
+    where = [ax.get_position().bounds for ax in axes]
+    ax = axes[3]
+    ax.set_yticks([0, 0.5, 1], ["0", "0.555", "1"])
+    r.png()
+    assert not laid_out and [a.get_position().bounds for a in axes] == where
+    ticks = [_box(t.label1) for t in ax.yaxis.majorTicks if t.label1.get_text()]
+    label = _box(ax.yaxis.label)
+    assert label.x1 < min(t.x0 for t in ticks)          # left of every tick label now
+    assert not any(_hit(label, t) for t in ticks) and r._layout_frozen

@@ -81,10 +81,12 @@ class PngRenderer:
             canvas.draw()
         if not self._layout_frozen:
             self._freeze_layout(canvas)
-        elif self._layout_broke(canvas) or self._labels_clash(canvas):
+        elif self._layout_broke(canvas) or (self._new_clashes(canvas) and
+                                            not self._place_again(canvas)):
             # Labels outgrew the frozen layout (e.g. ticks 0–5 → 0.0–2.0): one axes' texts now
-            # run into another's, off the figure, or under its own axis label or title. Lay out
-            # once more (titles and axis labels placed afresh too), then freeze again.
+            # run into another's, off the figure, or under its own axis label or title, and
+            # placing that label again did not do. Lay out once more (titles and axis labels
+            # placed afresh too), then freeze again.
             self.fig.set_layout_engine(self._engine or "constrained")
             TextStamps.attach(canvas.get_renderer()).drawn.clear()
             canvas.draw()
@@ -167,13 +169,29 @@ class PngRenderer:
             for owner, flag in done:
                 setattr(owner, flag, True)
 
-    def _labels_clash(self, canvas) -> bool:
-        """A title or axis label now over a tick label or offset text of its own axes (ticks grown
-        wider or taller, an offset text come) that was not there when the places were frozen."""
+    def _new_clashes(self, canvas) -> set:
+        """Titles or axis labels now over a tick label or offset text of their own axes (ticks
+        grown wider or taller, an offset text come) that were not there when the places were
+        frozen: (id of the label, what it is over)."""
         if not self._places:
-            return False
-        return bool(_clashes(self.fig, TextStamps.attach(canvas.get_renderer()).drawn)
-                    - self._clashes)
+            return set()
+        return _clashes(self.fig, TextStamps.attach(canvas.get_renderer()).drawn) - self._clashes
+
+    def _place_again(self, canvas) -> bool:
+        """Let matplotlib place the clashing titles and labels again, in one more draw, the axes
+        where they are: a y label beside ticks grown wider moves out, as a fresh layout would
+        put it, at a third of the cost of a new layout (which draws two more times). False when
+        that did not do (the label now off the figure or in another axes' area, or still over
+        its ticks): the caller lays out afresh."""
+        ids = {label for label, _ in self._new_clashes(canvas)}
+        kept = [p for p in self._places if id(p[0]) not in ids]
+        again = [p for p in self._places if id(p[0]) in ids]
+        self._places = kept  # these stay put; matplotlib places the others itself in this draw
+        TextStamps.attach(canvas.get_renderer()).drawn.clear()
+        with self._fixed_places():
+            canvas.draw()
+        self._places = kept + [(t, owner, flag, t.get_position()) for t, owner, flag, _ in again]
+        return not (self._layout_broke(canvas) or self._new_clashes(canvas))
 
     def _problems(self, canvas) -> set:
         """Each axes' area as last drawn (its frame and its texts: tick labels, axis labels,
