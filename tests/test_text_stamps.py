@@ -467,3 +467,42 @@ def test_a_label_over_grown_ticks_is_placed_again_without_a_new_layout(monkeypat
     label = _box(ax.yaxis.label)
     assert label.x1 < min(t.x0 for t in ticks)          # left of every tick label now
     assert not any(_hit(label, t) for t in ticks) and r._layout_frozen
+
+
+def test_a_two_line_label_over_grown_ticks_is_placed_again():
+    """(From an independent review.) A multi-line label is drawn line by line, without its Text,
+    so the stamps' record has no box for it: it is measured, and placed again like any other."""
+    fig = Figure(figsize=(6, 4), dpi=80, layout="constrained")
+    ax, other = fig.subplots(1, 2)
+    for a in (ax, other):
+        a.plot([0, 1], [0, 1])
+    ax.set_ylabel("RMSE\n(test)")
+    r = PngRenderer(fig)
+    r.png()
+    ax.set_yticks([0, 0.5, 1], ["0", "0.55555", "1"])
+    r.png()
+    ticks = [_box(t.label1) for t in ax.yaxis.majorTicks if t.label1.get_text()]
+    assert not any(_hit(_box(ax.yaxis.label), t) for t in ticks)
+
+
+@pytest.mark.parametrize("save", [dict(dpi=50), dict(bbox_inches="tight"), dict(facecolor="yellow")])
+def test_a_savefig_between_redraws_does_not_leak_into_a_partial_redraw(save):
+    """(From an independent review.) A partial redraw paints over the canvas as the renderer last
+    left it; a savefig in between (another dpi, a tight box, another face colour) redraws that
+    canvas, so the next redraw is a full one: the same PNG as without the savefig."""
+    import io
+
+    def run(kw):
+        fig = Figure(figsize=(6, 4), dpi=80, layout="constrained")
+        a, b = fig.subplots(1, 2)
+        a.plot([0, 1], [0, 1])
+        line, = b.plot([0, 1], [0, 1])
+        r = PngRenderer(fig)
+        r.png()
+        r.remember([b])
+        if kw is not None:
+            fig.savefig(io.BytesIO(), format="png", **kw)
+        line.set_ydata([0, 0.8])
+        return _png_pixels(r.png(only=[b]))
+
+    assert np.array_equal(run(save), run(None))

@@ -37,6 +37,10 @@ class PngRenderer:
         self._places = []         # (text, its owner, the owner's "auto" flag, position) when frozen
         self._clashes = set()     # labels over tick labels already there when it was frozen
         self._size = None         # the figure's size in pixels when it was frozen
+        # Figure draws counted by the figure's draw_event (savefig's too): a partial redraw paints
+        # over the canvas as this renderer last left it, so only when no other draw came since.
+        self._draws = self._own_draws = 0
+        self._cid = fig.canvas.mpl_connect("draw_event", self._count_draw)
         self.seconds = {"draw": 0.0, "encode": 0.0}
 
     def png(self, only=None) -> bytes:
@@ -67,6 +71,9 @@ class PngRenderer:
         self.seconds = {"draw": t1 - t0, "encode": time.perf_counter() - t1}
         return buf.getvalue()
 
+    def _count_draw(self, event):
+        self._draws += 1
+
     def _canvas(self):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -87,12 +94,13 @@ class PngRenderer:
             # run into another's, off the figure, or under its own axis label or title, and
             # placing that label again did not do. Lay out once more (titles and axis labels
             # placed afresh too), then freeze again.
-            self.fig.set_layout_engine(self._engine or "constrained")
+            self.fig.set_layout_engine(self._engine if self._engine is not None else "none")
             TextStamps.attach(canvas.get_renderer()).drawn.clear()
             canvas.draw()
             self._freeze_layout(canvas)
         self._drawn = True
         self._boxes = {}
+        self._own_draws = self._draws
 
     def remember(self, axes):
         """Note the area each of ``axes`` covers as last drawn (before a partial redraw)."""
@@ -104,8 +112,8 @@ class PngRenderer:
         """Repaint only ``axes`` over the last image, each within the area it covered before (see
         ``remember``). False (nothing done) when that is not safe: an area unknown, or the axes
         now reaching beyond its area (a longer label, wider ticks: a neighbour may be there)."""
-        if not (self._drawn and self._layout_frozen):
-            return False
+        if not (self._drawn and self._layout_frozen) or self._draws != self._own_draws:
+            return False  # (another draw since, e.g. savefig at another dpi: the canvas is not ours)
         renderer = canvas.get_renderer()
         for ax in axes:
             old, new = self._boxes.get(ax), ax.get_tightbbox(renderer)
@@ -139,7 +147,7 @@ class PngRenderer:
     def _thaw(self):
         """Back to a fresh layout on the next draw (titles and axis labels placed afresh)."""
         self._make_room()
-        self.fig.set_layout_engine(self._engine or "constrained")
+        self.fig.set_layout_engine(self._engine if self._engine is not None else "none")
         self._layout_frozen, self._drawn, self._places, self._boxes = False, False, [], {}
 
     def _freeze_layout(self, canvas):
@@ -149,7 +157,8 @@ class PngRenderer:
         # what a fresh layout could not avoid (a figure too small) is not a reason to redo it
         self._accepted = self._problems(canvas)
         self._places = _auto_places(self.fig)
-        self._clashes = _clashes(self.fig, TextStamps.attach(canvas.get_renderer()).drawn)
+        renderer = canvas.get_renderer()
+        self._clashes = _clashes(self.fig, TextStamps.attach(renderer).drawn, renderer)
 
     @contextlib.contextmanager
     def _fixed_places(self):
@@ -175,7 +184,8 @@ class PngRenderer:
         frozen: (id of the label, what it is over)."""
         if not self._places:
             return set()
-        return _clashes(self.fig, TextStamps.attach(canvas.get_renderer()).drawn) - self._clashes
+        renderer = canvas.get_renderer()
+        return _clashes(self.fig, TextStamps.attach(renderer).drawn, renderer) - self._clashes
 
     def _place_again(self, canvas) -> bool:
         """Let matplotlib place the clashing titles and labels again, in one more draw, the axes
@@ -235,9 +245,10 @@ def _auto_places(fig) -> list:
     return out
 
 
-def _clashes(fig, drawn) -> set:
+def _clashes(fig, drawn, renderer=None) -> set:
     """(label, tick label) pairs, as drawn, that overlap by more than a pixel: a title or axis
-    label over a tick label or offset text of its own axes."""
+    label over a tick label or offset text of its own axes. A multi-line text, drawn line by line
+    without its Text, is measured instead."""
     out = set()
     for ax in fig.axes:
         if not ax.get_visible():
@@ -257,13 +268,24 @@ def _clashes(fig, drawn) -> set:
                     boxes.append(((id(axis), side), (min(b[0] for b in bs), min(b[1] for b in bs),
                                                      max(b[2] for b in bs), max(b[3] for b in bs))))
         for p in placed:
-            a = drawn.get(p)
+            a = drawn.get(p) if p is not None else None
+            if a is None and renderer is not None:
+                a = _measured(p, renderer)
             if a is None:
                 continue
             for t, b in boxes:
                 if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1:
                     out.add((id(p), t))
     return out
+
+
+def _measured(t, renderer):
+    """(x0, y0, x1, y1) of a multi-line text, which is drawn line by line without its Text (so
+    not in the stamps' record); None for any other text not drawn."""
+    if t is None or "\n" not in t.get_text() or not (t.get_visible() and t.get_text().strip()):
+        return None
+    e = t.get_window_extent(renderer)
+    return (e.x0, e.y0, e.x1, e.y1)
 
 
 def _inside(a, b) -> bool:
@@ -286,10 +308,8 @@ def _area(ax, drawn, renderer) -> tuple:
         if t is None:
             continue
         box = drawn.get(t)
-        if box is None and "\n" in t.get_text() and t.get_visible() and t.get_text().strip():
-            # a multi-line text is drawn line by line, without its Text: measure it
-            e = t.get_window_extent(renderer)
-            box = (e.x0, e.y0, e.x1, e.y1)
+        if box is None:
+            box = _measured(t, renderer)
         if box is not None:
             x0, y0, x1, y1 = min(x0, box[0]), min(y0, box[1]), max(x1, box[2]), max(y1, box[3])
     return x0, y0, x1, y1
