@@ -76,8 +76,8 @@ torch.set_num_threads(1)  # these models are tiny: extra threads only fight each
 # %%
 # NBVAL_CHECK_OUTPUT
 split = notebook_data(cold_items=0.05, seed=SEED)
-# Sections 4 and 5 train the notebook's longest runs (150 epochs; one per init scheme): they start
-# now, in the background, while you read; a cell that needs one still running waits for it.
+# Section 4 trains the notebook's longest run (150 epochs) and section 5 one run per init scheme:
+# they start now, in the background, while you read; a cell that needs one still running waits.
 lesson.prefetch_sections(split)
 print(split.train)
 print(split)
