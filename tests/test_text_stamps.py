@@ -506,3 +506,30 @@ def test_a_savefig_between_redraws_does_not_leak_into_a_partial_redraw(save):
         return _png_pixels(r.png(only=[b]))
 
     assert np.array_equal(run(save), run(None))
+
+
+def test_a_label_left_far_out_by_ticks_that_shrank_comes_back():
+    """Ticks shrinking under a frozen y label (0.55555 → 0.5) leave it stranded further out; it
+    is placed again, beside the ticks as when it was placed, in one more draw (then none)."""
+    from mfteach.ui.render import _label_gaps
+
+    fig = Figure(figsize=(6, 4), dpi=80, layout="constrained")
+    ax, other = fig.subplots(1, 2)
+    for a in (ax, other):
+        a.plot([0, 1], [0, 1])
+        a.set_ylabel("RMSE")
+    ax.set_yticks([0, 0.5, 1], ["0", "0.55555", "1"])
+    r = PngRenderer(fig)
+    r.png()
+    gap = r._gaps[id(ax.yaxis.label)]
+    ax.set_yticks([0, 0.5, 1], ["0", "0.5", "1"])
+    before = r._draws
+    r.png()
+    assert r._draws == before + 2          # the draw, and one to place the label again
+    renderer = fig.canvas.get_renderer()
+    now = _label_gaps(fig, {t.label1: tuple(_box(t.label1).extents) for t in ax.yaxis.majorTicks}
+                      | {ax.yaxis.label: tuple(_box(ax.yaxis.label).extents)}, renderer)
+    assert abs(now[id(ax.yaxis.label)] - gap) <= 1
+    before = r._draws
+    r.png()
+    assert r._draws == before + 1          # nothing left to place: one draw

@@ -36,6 +36,7 @@ class PngRenderer:
         self._boxes = {}          # axes → its tight bbox (pixels) when last drawn
         self._places = []         # (text, its owner, the owner's "auto" flag, position) when frozen
         self._clashes = set()     # labels over tick labels already there when it was frozen
+        self._gaps = {}           # axis label → its distance (px) to its tick labels when placed
         self._size = None         # the figure's size in pixels when it was frozen
         # Figure draws counted by the figure's draw_event (savefig's too): a partial redraw paints
         # over the canvas as this renderer last left it, so only when no other draw came since.
@@ -88,8 +89,7 @@ class PngRenderer:
             canvas.draw()
         if not self._layout_frozen:
             self._freeze_layout(canvas)
-        elif self._layout_broke(canvas) or (self._new_clashes(canvas) and
-                                            not self._place_again(canvas)):
+        elif self._layout_broke(canvas) or not self._place_again(canvas, self._misplaced(canvas)):
             # Labels outgrew the frozen layout (e.g. ticks 0–5 → 0.0–2.0): one axes' texts now
             # run into another's, off the figure, or under its own axis label or title, and
             # placing that label again did not do. Lay out once more (titles and axis labels
@@ -159,6 +159,7 @@ class PngRenderer:
         self._places = _auto_places(self.fig)
         renderer = canvas.get_renderer()
         self._clashes = _clashes(self.fig, TextStamps.attach(renderer).drawn, renderer)
+        self._gaps = _label_gaps(self.fig, TextStamps.attach(renderer).drawn, renderer)
 
     @contextlib.contextmanager
     def _fixed_places(self):
@@ -187,13 +188,28 @@ class PngRenderer:
         renderer = canvas.get_renderer()
         return _clashes(self.fig, TextStamps.attach(renderer).drawn, renderer) - self._clashes
 
-    def _place_again(self, canvas) -> bool:
-        """Let matplotlib place the clashing titles and labels again, in one more draw, the axes
+    def _misplaced(self, canvas) -> set:
+        """ids of the titles and axis labels to place again: over ticks grown under them
+        (``_new_clashes``), or left further from ticks that shrank than when they were placed
+        (a y label stranded ~20 px out after 0.55 → 0.5)."""
+        ids = {label for label, _ in self._new_clashes(canvas)}
+        if self._gaps:
+            renderer = canvas.get_renderer()
+            now = _label_gaps(self.fig, TextStamps.attach(renderer).drawn, renderer)
+            ids |= {k for k, gap in now.items() if gap > self._gaps.get(k, gap) + self.DRIFT}
+        return ids
+
+    DRIFT = 10  # pixels (~2 digits) a label may end up further from its ticks before it is placed
+    # again: a one-digit shrink (10 → 5) is hardly visible and not worth a second draw (+50 ms)
+
+    def _place_again(self, canvas, ids) -> bool:
+        """Let matplotlib place the titles and labels ``ids`` again, in one more draw, the axes
         where they are: a y label beside ticks grown wider moves out, as a fresh layout would
         put it, at a third of the cost of a new layout (which draws two more times). False when
         that did not do (the label now off the figure or in another axes' area, or still over
-        its ticks): the caller lays out afresh."""
-        ids = {label for label, _ in self._new_clashes(canvas)}
+        its ticks): the caller lays out afresh. Nothing to place: True, nothing done."""
+        if not ids:
+            return True
         kept = [p for p in self._places if id(p[0]) not in ids]
         again = [p for p in self._places if id(p[0]) in ids]
         self._places = kept  # these stay put; matplotlib places the others itself in this draw
@@ -201,6 +217,8 @@ class PngRenderer:
         with self._fixed_places():
             canvas.draw()
         self._places = kept + [(t, owner, flag, t.get_position()) for t, owner, flag, _ in again]
+        renderer = canvas.get_renderer()
+        self._gaps = _label_gaps(self.fig, TextStamps.attach(renderer).drawn, renderer)
         return not (self._layout_broke(canvas) or self._new_clashes(canvas))
 
     def _problems(self, canvas) -> set:
@@ -276,6 +294,31 @@ def _clashes(fig, drawn, renderer=None) -> set:
             for t, b in boxes:
                 if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1:
                     out.add((id(p), t))
+    return out
+
+
+def _label_gaps(fig, drawn, renderer) -> dict:
+    """id(axis label) → pixels between it and its axis's tick labels on its side, as drawn (axis
+    labels with tick labels beside them only)."""
+    out = {}
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for axis, near, far in ((ax.xaxis, "bottom", "top"), (ax.yaxis, "left", "right")):
+            label = axis.label
+            a = drawn.get(label) or _measured(label, renderer)
+            side = axis.get_label_position()
+            if a is None or side not in (near, far):
+                continue
+            attr = "label1" if side == near else "label2"
+            bs = [drawn[t] for t in (getattr(k, attr) for k in axis.majorTicks + axis.minorTicks)
+                  if t in drawn]
+            if not bs:
+                continue
+            x0, y0 = min(b[0] for b in bs), min(b[1] for b in bs)
+            x1, y1 = max(b[2] for b in bs), max(b[3] for b in bs)
+            out[id(label)] = {"bottom": y0 - a[3], "top": a[1] - y1,
+                              "left": x0 - a[2], "right": a[0] - x1}[side]
     return out
 
 
