@@ -280,11 +280,9 @@ def _clashes(fig, drawn, renderer=None) -> set:
             # each side's tick labels as one column (row): a label squeezed between two of them
             # is still among them
             for side in ("label1", "label2"):
-                bs = [drawn[t] for t in (getattr(k, side) for k in axis.majorTicks + axis.minorTicks)
-                      if t in drawn]
-                if bs:
-                    boxes.append(((id(axis), side), (min(b[0] for b in bs), min(b[1] for b in bs),
-                                                     max(b[2] for b in bs), max(b[3] for b in bs))))
+                box = _tick_box(axis, side, drawn)
+                if box is not None:
+                    boxes.append(((id(axis), side), box))
         for p in placed:
             a = drawn.get(p) if p is not None else None
             if a is None and renderer is not None:
@@ -295,6 +293,17 @@ def _clashes(fig, drawn, renderer=None) -> set:
                 if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1:
                     out.add((id(p), t))
     return out
+
+
+def _tick_box(axis, side, drawn):
+    """(x0, y0, x1, y1) around the tick labels of one side ("label1", "label2") of ``axis``, as
+    drawn; None when none were."""
+    bs = [drawn[t] for t in (getattr(k, side) for k in axis.majorTicks + axis.minorTicks)
+          if t in drawn]
+    if not bs:
+        return None
+    return (min(b[0] for b in bs), min(b[1] for b in bs),
+            max(b[2] for b in bs), max(b[3] for b in bs))
 
 
 def _label_gaps(fig, drawn, renderer) -> dict:
@@ -310,13 +319,10 @@ def _label_gaps(fig, drawn, renderer) -> dict:
             side = axis.get_label_position()
             if a is None or side not in (near, far):
                 continue
-            attr = "label1" if side == near else "label2"
-            bs = [drawn[t] for t in (getattr(k, attr) for k in axis.majorTicks + axis.minorTicks)
-                  if t in drawn]
-            if not bs:
+            box = _tick_box(axis, "label1" if side == near else "label2", drawn)
+            if box is None:
                 continue
-            x0, y0 = min(b[0] for b in bs), min(b[1] for b in bs)
-            x1, y1 = max(b[2] for b in bs), max(b[3] for b in bs)
+            x0, y0, x1, y1 = box
             out[id(label)] = {"bottom": y0 - a[3], "top": a[1] - y1,
                               "left": x0 - a[2], "right": a[0] - x1}[side]
     return out
