@@ -60,6 +60,23 @@ def keep(h: History, split, optimizers, generator):
     weakref.finalize(h, _drop_resume, key)
 
 
+def export(h: History):
+    """What ``adopt`` needs to make ``h`` resumable in another process (picklable), or None."""
+    state = _resume_state(h)
+    return None if state is None else (state.optimizers, state.generator)
+
+
+def adopt(h: History, split, optimizers, generator):
+    """Make ``h``, a run another process trained on a copy of ``split`` (``export`` there), one
+    that this process can go on from on ``split``."""
+    state = _Resume.__new__(_Resume)
+    state.split, state.optimizers, state.generator = weakref.ref(split), optimizers, generator
+    state.fingerprint = fingerprint(h)  # of the History as it arrived here
+    with _RESUMABLE_LOCK:
+        _RESUMABLE[id(h)] = (weakref.ref(h), state)
+    weakref.finalize(h, _drop_resume, id(h))
+
+
 def _drop_resume(key):
     with _RESUMABLE_LOCK:
         entry = _RESUMABLE.get(key)

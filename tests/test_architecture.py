@@ -10,7 +10,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "mfteach"
 CORE = ["data", "splits", "files", "_csv", "datasets", "preprocessing", "model", "config", "history",
         "training", "metrics", "diagnostics", "watch", "report", "evidence", "findings",
-        "runcache", "resume"]
+        "runcache", "resume", "forked"]
 
 
 def imports_of(path: Path) -> set:

@@ -1,10 +1,8 @@
 """What every lesson shares: the notebooks' data, the reference errors, and a panel's result."""
 from __future__ import annotations
 
-import os
 import threading
-from collections import OrderedDict
-from contextlib import contextmanager
+from collections import Counter, OrderedDict
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,10 +12,12 @@ from ..data import Split, synthetic
 from ..splits import random_split
 from ..metrics import baseline_rmse
 from ..training import between_steps, can_resume, step_hook, train
-from .. import runcache
+from .. import forked, runcache
+from .background import Gate as _Gate, Later as _Later, cores
+from .background import lower_priority  # noqa: F401  (check_own imports it from here)
 
 __all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
-           "prefetch", "kept_run"]
+           "prefetch", "kept_run", "call_ahead", "called"]
 
 
 def notebook_data(item_zipf=1.2, user_zipf=0.8, noise=0.5, cold_items=0.0, n_items=1500,
@@ -73,8 +73,14 @@ _RUNS_MAX = 64
 _RUNS_BYTES = 512 * 2 ** 20
 _RUNS_LOCK = threading.Lock()
 _PENDING: dict = {}          # key → Future of a run started ahead by ``prefetch``
+# How ``trained`` found its runs (benchmarks/bench_notebooks.py prints them): in memory, under way
+# in the background, queued there but taken back, or trained where asked (+ ahead: by prefetch).
+STATS: Counter = Counter()
 _BACKGROUND = []             # the one background worker, made on first use
+_BACKGROUND_LOCK = threading.Lock()
+_CALLS: dict = {}            # key → Future of a call started by ``call_ahead``
 _PREFETCH = "mfteach-prefetch"  # its thread's name
+_LATER = threading.local()   # .active: this is the prefetch thread, running a run ahead
 
 
 def _config(config=None, **overrides) -> TrainConfig:
@@ -94,6 +100,7 @@ def trained(data, config=None, **overrides):
         with _RUNS_LOCK:
             if key in _RUNS:
                 _RUNS.move_to_end(key)
+                STATS["found"] += 1
                 return _RUNS[key][1]
             pending = _PENDING.get(key)
             # Queued by prefetch but not started: train it here, now, rather than wait behind
@@ -109,9 +116,11 @@ def trained(data, config=None, **overrides):
         if pending is None:
             break
         try:  # under way in the background: wait for it rather than train it twice
+            STATS["waited"] += 1
             return pending.result()
         except CancelledError:  # taken over by a cell meanwhile: ask again (it is theirs now)
             continue
+    STATS["took back" if mine is not None else "trained"] += 1
     try:
         h = _remember(key, data, _load_or_train(data, cfg, _shorter(data, cfg)))
         if mine is not None:
@@ -150,7 +159,10 @@ def _load_or_train(data, cfg, shorter=None):
     """The run kept on disk by an earlier kernel (mfteach.runcache), else trained (on from
     ``shorter`` when given) and kept."""
     h = runcache.load(data, cfg)
-    if h is None:
+    if h is None and shorter is None and getattr(_LATER, "active", False) and forked.usable():
+        h = forked.train(data, cfg)  # the prefetch thread's run, in a second process: no GIL shared
+        runcache.save(data, cfg, h)
+    elif h is None:
         background = _in_background()
         with _GATE.slot(background=background):
             hook = step_hook()
@@ -176,56 +188,7 @@ def kept_run(data, tag: str, config: TrainConfig, fn):
     return h
 
 
-class _Gate:
-    """At most ``n`` runs train at once, and the background worker starts one only while no
-    cell's run is waiting. A third training thread on 2 cores only adds GIL contention: 12 runs
-    took 1.42 s on two threads and 1.57-1.63 s on three (more CPU, less done)."""
-
-    def __init__(self, n):
-        self.n, self.busy, self.waiting = n, 0, 0
-        self.cv = threading.Condition()
-
-    @contextmanager
-    def slot(self, background=False):
-        with self.cv:
-            self.waiting += not background
-            try:
-                while self.busy >= self.n or (background and self.waiting):
-                    self.cv.wait()
-            finally:
-                self.waiting -= not background
-            self.busy += 1
-        try:
-            yield
-        finally:
-            with self.cv:
-                self.busy -= 1
-                self.cv.notify_all()
-
-    def aside(self, fn):
-        """``fn()`` (which may block) with this background thread's slot given back meanwhile;
-        then the slot again, once no cell's run waits (between two steps of a background run:
-        a move's run must not wait for a paused one)."""
-        with self.cv:
-            self.busy -= 1
-            self.cv.notify_all()
-        try:
-            fn()
-        finally:
-            with self.cv:
-                while self.busy >= self.n or self.waiting:
-                    self.cv.wait()
-                self.busy += 1
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 2
-
-
-_GATE = _Gate(max(2, _cores()))
+_GATE = _Gate(max(2, cores()))
 
 
 def _size(data, cfg) -> int:
@@ -247,53 +210,79 @@ def _remember(key, data, h):
     return h
 
 
-def lower_priority():
-    """A thread pool's initializer: on Linux the notebook's own cells come first on a busy CPU."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
+def _background() -> _Later:
+    with _BACKGROUND_LOCK:  # not _RUNS_LOCK: prefetch holds that one here
+        if not _BACKGROUND:
+            _BACKGROUND.append(_Later(_PREFETCH))
+        return _BACKGROUND[0]
 
 
-def _background():
-    if not _BACKGROUND:
-        _BACKGROUND.append(ThreadPoolExecutor(1, thread_name_prefix=_PREFETCH,
-                                              initializer=lower_priority))
-    return _BACKGROUND[0]
-
-
-def prefetch(data, configs) -> int:
-    """Start training ``configs`` on ``data`` now, one after the other in a background thread, so
+def prefetch(data, configs, *, first=False) -> int:
+    """Start training ``configs`` on ``data`` now, one after the other in the background, so
     that the cell which shows them later finds them done (``trained`` waits for a run still under
-    way instead of training it twice; same numbers as training it there). Returns how many runs
-    it started. Starts nothing unless torch runs on one thread (``torch.set_num_threads(1)``, as
-    the notebooks' setup does): a run must not see the thread count change under it."""
+    way instead of training it twice; same numbers as training it there). ``first``: before the
+    runs queued earlier (what a cell waits for now). On Linux the runs are trained in a second
+    process (mfteach.forked: no GIL shared with this one). Returns how many runs it started.
+    Starts nothing unless torch runs on one thread (``torch.set_num_threads(1)``, as the
+    notebooks' setup does): a run must not see the thread count change under it."""
     import torch
 
     if torch.get_num_threads() != 1:
         return 0
     started = 0
-    for cfg in dict.fromkeys(_config(c) for c in configs):
+    todo = list(dict.fromkeys(_config(c) for c in configs))
+    for cfg in (reversed(todo) if first else todo):  # first: the list keeps its order in front
         key = (id(data), cfg)
         with _RUNS_LOCK:
-            if key in _RUNS or key in _PENDING:
+            if key in _RUNS:
                 continue
-            _PENDING[key] = _background().submit(_run_ahead, key, data, cfg)
+            if key in _PENDING:  # queued already: to the front if first (waiters ask again)
+                if not (first and _PENDING[key].cancel()):
+                    continue
+            _PENDING[key] = _background().submit(_run_ahead, key, data, cfg, front=first)
             started += 1
     return started
 
 
+def call_ahead(key, fn, *args) -> bool:
+    """Start ``fn(*args)`` now, behind the runs queued in the background, in the second process
+    (mfteach.forked), for a cell that asks ``called(key)`` later. Only there: a measurement (a
+    timing) in a thread of this process would share its GIL with the cells. Returns whether it
+    started."""
+    if not forked.usable():
+        return False
+    with _RUNS_LOCK:
+        if key in _CALLS:
+            return False
+        _CALLS[key] = _background().submit(forked.call, fn, *args)
+    return True
+
+
+def called(key):
+    """The result of the call ``call_ahead(key, ...)`` started: waited for if under way; None if
+    none was started, or it has not begun (then the caller does it itself, now)."""
+    with _RUNS_LOCK:
+        f = _CALLS.pop(key, None)
+    if f is None or f.cancel():
+        return None
+    return f.result()
+
+
 def _run_ahead(key, data, cfg):
+    _LATER.active = True  # this thread's runs may go to a second process (mfteach.forked)
+    STATS["ahead"] += 1
     try:
         return _remember(key, data, _load_or_train(data, cfg, _shorter(data, cfg)))
     finally:
+        _LATER.active = False
         with _RUNS_LOCK:
             _PENDING.pop(key, None)
 
 
 def thread_map(fn, items, workers=2) -> list:
     """``[fn(x) for x in items]``, ``workers`` at a time in threads, for independent trainings
-    (torch releases the GIL inside its kernels: ~1.4× on 2 cores). torch keeps to one thread
+    (torch releases the GIL inside its kernels, but a small run's steps are mostly Python:
+    1.1-1.4× on 2 cores; ``train_many`` uses a second process where it can). torch keeps to one thread
     meanwhile, so every run computes exactly what it computes alone; order is kept."""
     import torch
 
@@ -312,9 +301,18 @@ def thread_map(fn, items, workers=2) -> list:
 
 
 def train_many(data, configs, workers=2) -> list:
-    """``[trained(data, c) for c in configs]``, trained ``workers`` at a time (``thread_map``):
-    the same numbers as one run at a time, since each run is seeded by its config."""
+    """``[trained(data, c) for c in configs]``, trained ``workers`` at a time: on Linux this
+    thread and a second process (mfteach.forked: ~1.8× on 2 cores, where two threads share one
+    GIL), else ``thread_map``. The same numbers as one run at a time: each run is seeded by its
+    config."""
     configs = [_config(c) for c in configs]
     todo = list(dict.fromkeys(configs))  # a config asked twice trains once
-    thread_map(lambda c: trained(data, c), todo, workers)
+    if workers > 1 and len(todo) > 1 and forked.usable():
+        # Two processes, not two threads: the second one (mfteach.forked) trains from the front
+        # of the list, this thread from the back (taking back runs not started), until they meet.
+        prefetch(data, todo, first=True)
+        for c in reversed(todo):
+            trained(data, c)
+    else:
+        thread_map(lambda c: trained(data, c), todo, workers)
     return [trained(data, c) for c in configs]

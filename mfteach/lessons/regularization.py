@@ -11,13 +11,13 @@ from ..preprocessing import BUCKETS, popularity_buckets
 from ..training import TrainConfig
 from ..ui import Choice, Panel, Slider, Sweep, Toggle, panel_factory, plots
 from ..ui.progress import progress_bar
-from .common import Run, grid, notebook_data, train_many, trained
+from .common import Run, grid, notebook_data, prefetch, train_many, trained
 from .exercises import Exercise
 
 __all__ = ["REGULARIZERS", "reg_config", "reg_sweep", "u_point", "sweep_strengths", "reg_panel", "critical_weight_decay",
            "zero_cliff", "article_config",
            "norm_popularity_by_regularizer", "bucket_norm_ratios", "penalty_step_exercise",
-           "best_strength_exercise", "first_zeroed_exercise"]
+           "best_strength_exercise", "first_zeroed_exercise", "prefetch_sections"]
 
 
 class Regularizer(NamedTuple):
@@ -222,6 +222,34 @@ def article_config(centre=False, biases=False, weight_decay=0.01, epochs=20, see
                        reg="weight_decay" if weight_decay else "none", reg_strength=weight_decay,
                        normalize="center" if centre else "none", user_bias=biases,
                        item_bias=biases, global_bias=biases, epochs=epochs, seed=seed)
+
+
+# What notebook 02's cells train after its data cell, in their order (tests/test_lessons.py holds
+# these to the notebook's own lists): started there by ``prefetch_sections``.
+OVERFIT = (("none", 0), ("l2_batch", 0.1), ("l2_batch", 0.5))   # section 2, uniform data
+CLIFF_LAMS, CLIFF_EPOCHS = (5e-4, 1e-3, 2e-3, 3e-3, 1e-2), 40    # section 4's table, both data sets
+ADAMW = (("none", 0), ("adamw", 0.01), ("adamw", 1.0))           # section 5
+L1_PAIRS = (("l1_batch", 0.01), ("l1_batch", 0.03), ("l1_batch", 0.1), ("l2_batch", 0.05))
+SPECTRUM_LAMS = (0.0, 0.01, 0.03, 0.1, 0.2, 0.5)                 # section 8
+
+
+def prefetch_sections(skewed, uniform) -> int:
+    """Start the runs of notebook 02's sections 2-8 now, in the background, in the order its
+    cells ask for them (``prefetch``; a second process on Linux): Run All and a student reading
+    reach most of them done. The same numbers as training them in their cells."""
+    def cfgs(pairs, **kw):
+        return [reg_config(reg, lam, **kw) for reg, lam in pairs]
+
+    jobs = [(uniform, cfgs(OVERFIT)),
+            # the panel and its U-curve: on seed 0's skewed data, whatever the notebook's SEED
+            (notebook_data(), cfgs([("l2_batch", lam) for lam in (0.05, *sweep_strengths("l2_batch"))])),
+            *[(d, cfgs([("adam_weight_decay", 1e-2)])) for d in (uniform, skewed)],
+            *[(d, cfgs([("adam_weight_decay", lam) for lam in CLIFF_LAMS], epochs=CLIFF_EPOCHS))
+              for d in (uniform, skewed)],
+            (skewed, cfgs(ADAMW) + cfgs(L1_PAIRS)
+             + cfgs([(k, r.best) for k, r in REGULARIZERS.items()] + [("l2_batch", 0.05)])
+             + cfgs([("l2_batch" if lam else "none", lam) for lam in SPECTRUM_LAMS]))]
+    return sum(prefetch(data, configs) for data, configs in jobs)
 
 
 def norm_popularity_by_regularizer(split, strengths=None, epochs=15) -> dict:

@@ -13,10 +13,11 @@ from ..preprocessing import popularity_buckets
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, PanelMessage, Slider, panel_factory, plots
 from ..ui.progress import progress_bar
-from .common import Run, grid, notebook_data, trained
+from .common import Run, call_ahead, called, grid, notebook_data, prefetch, trained
 from .exercises import Exercise
 
 __all__ = ["OPTIMIZER_SETUPS", "NORMALIZATIONS", "skew_config", "skew_panel", "skew_sweep",
+           "prefetch_sections",
            "optimizer_lr_sweep", "LR_GRID", "ghost_updates", "pad_items", "optimizer_timing",
            "scaled", "bucket_rmse_exercise", "param_groups_exercise",
            "skewed_catalogue_exercise"]
@@ -146,7 +147,36 @@ LR_GRID = {"sgd": [12.5, 25, 50, 100, 200],
            "sparse_adam": [0.005, 0.01, 0.02, 0.04, 0.08]}
 
 
-def skew_sweep(zipfs=(0.0, 0.5, 1.0, 1.2, 1.5), optimizer="adam", seed=0) -> list[dict]:
+SKEW_ZIPFS = (0.0, 0.5, 1.0, 1.2, 1.5)       # section 2's sweep (skew_sweep)
+SGD_BIAS_LR = (dict(optimizer="sgd", lr=30, reg="l2_batch", reg_strength=0.05),  # section 4's
+               dict(optimizer="sgd", lr=30, bias_lr=0.5, reg="l2_batch", reg_strength=0.05))  # pair
+
+
+TIMED_EXTRAS = (0, 300_000)  # section 4's timing: item rows added to the table
+
+
+def prefetch_sections(skewed, sweep_configs, seed=0) -> int:
+    """Start the runs of notebook 03's sections 1-4 now, in the background, in the order its
+    cells ask for them (``prefetch``; a second process on Linux): section 1's normalizations on
+    the uniform and skewed data, section 2's skew sweep (its panel's first run is one of them),
+    section 4's lr sweep (``sweep_configs``: optimizer → configs), its SGD pair, then its
+    timing (``optimizer_timing``, in the second process only). The same
+    numbers as training them in their cells (tests/test_prefetch_sections.py holds the lists to
+    the notebook's)."""
+    uniform = notebook_data(item_zipf=0.0, user_zipf=0.0, seed=seed)
+    norms = [skew_config("adam", normalization=n) for n in NORMALIZATIONS]
+    jobs = [(uniform, norms), (skewed, norms),
+            *[(notebook_data(item_zipf=z, seed=seed), [skew_config("adam", seed=seed)])
+              for z in SKEW_ZIPFS],
+            (skewed, [c for cfgs in sweep_configs.values() for c in cfgs]
+             + [TrainConfig(**kw) for kw in SGD_BIAS_LR])]
+    started = sum(prefetch(data, configs) for data, configs in jobs)
+    # then its timing, in the second process only (see optimizer_timing)
+    call_ahead(("optimizer_timing", id(skewed), TIMED_EXTRAS, 3), _timing, skewed, TIMED_EXTRAS, 3)
+    return started
+
+
+def skew_sweep(zipfs=SKEW_ZIPFS, optimizer="adam", seed=0) -> list[dict]:
     """Overall vs per-item RMSE, rare/popular RMSE and recovery R² as item skew grows."""
     rows = []
     for z in zipfs:
@@ -237,7 +267,14 @@ def pad_items(split: Split, extra: int) -> Split:
 
 
 def optimizer_timing(split, extras=(0, 20_000, 100_000), epochs=3) -> dict:
-    """Training seconds of dense Adam vs SparseAdam as the item table grows (unused rows)."""
+    """Training seconds of dense Adam vs SparseAdam as the item table grows (unused rows). Timed
+    in the second process if ``prefetch_sections`` started it there (one run at a time, as here),
+    else here, now."""
+    done = called(("optimizer_timing", id(split), tuple(extras), epochs))
+    return done if done is not None else _timing(split, extras, epochs)
+
+
+def _timing(split, extras, epochs) -> dict:
     out = {}
     for extra in extras:
         s = pad_items(split, extra) if extra else split

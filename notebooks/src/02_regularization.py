@@ -67,10 +67,10 @@ torch.set_num_threads(1)  # these models are tiny: extra threads only fight each
 # %%
 skewed = notebook_data(seed=SEED)
 uniform = notebook_data(item_zipf=0.0, user_zipf=0.0, seed=SEED)
-# Section 3's panel trains its model, then a validation U-curve of 7 more (one per λ), on the
-# skewed data of seed 0 whatever SEED says. They start now, in the background, while you read;
-# the panel waits for any still running.
-prefetch(notebook_data(), [reg_config("l2_batch", lam) for lam in (0.05, *lesson.sweep_strengths("l2_batch"))]);
+# Sections 2-8 train ~50 models (section 3's panel: its model and a U-curve of 7, on the skewed
+# data of seed 0 whatever SEED says). They start now, in the background, while you read; a cell
+# waits for any still running.
+lesson.prefetch_sections(skewed, uniform);
 print(skewed.train.name, "|", uniform.train.name)
 
 # %% [markdown]

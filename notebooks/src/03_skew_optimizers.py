@@ -62,10 +62,10 @@ torch.set_num_threads(1)  # these models are tiny: extra threads only fight each
 # so a run two cells ask for trains once. train_many(data, configs) trains a list of settings two at
 # a time, thread_map(f, items) any function; the numbers are those of one run at a time.
 skewed = notebook_data(seed=SEED)   # item popularity Zipf 1.2, user activity Zipf 0.8
-# Section 4 trains 30 models (6 optimizers × 5 learning rates, ~8 s of CPU): they start now, in the
-# background, while you read; section 4's cell waits for any still running.
+# Sections 1-4 train ~50 models (section 4: 6 optimizers × 5 learning rates, ~8 s of CPU): they
+# start now, in the background, while you read; a cell waits for any still running.
 sweep_configs = {opt: [skew_config(opt, lr) for lr in lrs] for opt, lrs in lesson.LR_GRID.items()}
-prefetch(skewed, [cfg for cfgs in sweep_configs.values() for cfg in cfgs]);
+lesson.prefetch_sections(skewed, sweep_configs, seed=SEED);
 print(skewed.train)
 mean_rmse, truth_rmse = mf.lessons.common.reference_rmse(skewed)
 print(f"validation RMSE of predicting the training mean: {mean_rmse:.3f}; of the true model: {truth_rmse:.3f}")
