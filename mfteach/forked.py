@@ -181,5 +181,5 @@ def _serve(conn, parents_end):
             msg = ("error", e)
         try:
             conn.send(msg)
-        except Exception as e:  # a result or an exception that does not pickle
-            conn.send(("error", RuntimeError(f"{type(e).__name__}: {e}")))
+        except Exception:  # a result or an exception that does not pickle: the parent does it
+            conn.send("cannot")

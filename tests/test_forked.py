@@ -196,3 +196,13 @@ def test_a_call_started_ahead_runs_in_the_child_or_not_at_all(one_thread, monkey
     assert common.called(("slow",)) == "slow"
     monkeypatch.setenv(forked.ENV, "off")  # never in a thread of this process: it may be a timing
     assert not common.call_ahead(key, _pid) and common.called(key) is None
+
+
+def _unpicklable_result():
+    return threading.Lock()
+
+
+def test_a_result_that_cannot_come_back_is_made_here(one_thread):
+    failed = forked._FAILED[0]
+    assert isinstance(forked.call(_unpicklable_result), type(threading.Lock()))
+    assert forked._FAILED[0] == failed and forked.call(_pid) != os.getpid()

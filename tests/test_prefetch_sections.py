@@ -48,8 +48,8 @@ def queued(monkeypatch):
 
 def test_notebook02_prefetches_what_its_cells_train(queued):
     src = (SRC / "02_regularization.py").read_text()
-    assert "lesson.prefetch_sections(skewed, uniform)" in src
-    skewed, uniform = object(), object()
+    assert "lesson.prefetch_sections(skewed, uniform, real)" in src
+    skewed, uniform, real = object(), object(), object()
     overfit = literal(src, 'settings = {"none": reg_config("none", 0), "L2 batch rows')
     cliff_lams = literal(src, "lams = [5e-4")
     cliff_epochs = int(re.search(r'reg_config\("adam_weight_decay", lam, epochs=(\d+)\) for lam in lams',
@@ -57,6 +57,8 @@ def test_notebook02_prefetches_what_its_cells_train(queued):
     adamw = literal(src, 'settings = {"none": reg_config("none", 0), "AdamW')
     pairs = literal(src, "pairs = ")
     spectrum = literal(src, "spectrum_lams = ")
+    real_lams = literal(src, "lams = [0.01")
+    assert 'train_many(real, [reg_config("l2_batch", lam) for lam in lams] + [reg_config("none", 0)])' in src
     assert 'trained(data, reg_config("adam_weight_decay", 1e-2)), datasets.values()' in src
     assert 'datasets = {"uniform": uniform, "skewed": skewed}' in src
     assert "lesson.norm_popularity_by_regularizer(skewed)" in src
@@ -71,8 +73,9 @@ def test_notebook02_prefetches_what_its_cells_train(queued):
                 (skewed, [rc("adam_weight_decay", lam, cliff_epochs) for lam in cliff_lams]),
                 (skewed, list(adamw.values()) + [rc(reg, lam) for reg, lam in pairs]
                  + [rc(k, r.best) for k, r in lesson02.REGULARIZERS.items()] + [rc("l2_batch", 0.05)]
-                 + [rc("l2_batch" if lam else "none", lam) for lam in spectrum])]
-    assert lesson02.prefetch_sections(skewed, uniform) == sum(len(c) for _, c in expected)
+                 + [rc("l2_batch" if lam else "none", lam) for lam in spectrum]),
+                (real, [rc("l2_batch", lam) for lam in real_lams] + [rc("none", 0)])]
+    assert lesson02.prefetch_sections(skewed, uniform, real) == sum(len(c) for _, c in expected)
     assert [(d, c) for d, c in queued] == expected
     # the panel's first run is the one queued for it: its default regularizer, strength, epochs
     import inspect
@@ -92,10 +95,10 @@ def test_notebook03_prefetches_what_its_cells_train(queued, monkeypatch):
     extras = eval(re.search(r"lesson.optimizer_timing\(skewed, extras=(\(.*?\))\)", src).group(1))
     assert extras == lesson03.TIMED_EXTRAS and lesson03.optimizer_timing.__defaults__[1] == 3
     skewed, sweep = object(), {"a": [TrainConfig(lr=1)], "b": [TrainConfig(lr=2)]}
-    calls = []
-    monkeypatch.setattr(lesson03, "call_ahead", lambda key, fn, *args: calls.append((key, fn, args)))
+    monkeypatch.setattr(lesson03, "call_ahead", lambda key, fn, *args: queued.append((key, fn, args)))
     lesson03.prefetch_sections(skewed, sweep, seed=0)
-    assert calls == [(("optimizer_timing", id(skewed), extras, 3), lesson03._timing, (skewed, extras, 3))]
+    timing = queued.pop(7)  # after the skew sweep, before the lr sweep
+    assert timing == (("optimizer_timing", id(skewed), extras, 3), lesson03._timing, (skewed, extras, 3))
     norms = [lesson03.skew_config("adam", normalization=n) for n in labels]
     uniform = lesson03.notebook_data(item_zipf=0.0, user_zipf=0.0, seed=0)
     assert queued[:2] == [(uniform, norms), (skewed, norms)]

@@ -231,12 +231,14 @@ CLIFF_LAMS, CLIFF_EPOCHS = (5e-4, 1e-3, 2e-3, 3e-3, 1e-2), 40    # section 4's t
 ADAMW = (("none", 0), ("adamw", 0.01), ("adamw", 1.0))           # section 5
 L1_PAIRS = (("l1_batch", 0.01), ("l1_batch", 0.03), ("l1_batch", 0.1), ("l2_batch", 0.05))
 SPECTRUM_LAMS = (0.0, 0.01, 0.03, 0.1, 0.2, 0.5)                 # section 8
+REAL_LAMS = (0.01, 0.03, 0.1, 0.3, 1.0)                          # section 10, MovieLens (+ "none")
 
 
-def prefetch_sections(skewed, uniform) -> int:
-    """Start the runs of notebook 02's sections 2-8 now, in the background, in the order its
+def prefetch_sections(skewed, uniform, real=None) -> int:
+    """Start the runs of notebook 02's sections 2-10 now, in the background, in the order its
     cells ask for them (``prefetch``; a second process on Linux): Run All and a student reading
-    reach most of them done. The same numbers as training them in their cells."""
+    reach most of them done. The same numbers as training them in their cells. ``real``: the
+    MovieLens split of section 10."""
     def cfgs(pairs, **kw):
         return [reg_config(reg, lam, **kw) for reg, lam in pairs]
 
@@ -249,6 +251,8 @@ def prefetch_sections(skewed, uniform) -> int:
             (skewed, cfgs(ADAMW) + cfgs(L1_PAIRS)
              + cfgs([(k, r.best) for k, r in REGULARIZERS.items()] + [("l2_batch", 0.05)])
              + cfgs([("l2_batch" if lam else "none", lam) for lam in SPECTRUM_LAMS]))]
+    if real is not None:
+        jobs.append((real, cfgs([("l2_batch", lam) for lam in REAL_LAMS] + [("none", 0)])))
     return sum(prefetch(data, configs) for data, configs in jobs)
 
 

@@ -159,21 +159,21 @@ def prefetch_sections(skewed, sweep_configs, seed=0) -> int:
     """Start the runs of notebook 03's sections 1-4 now, in the background, in the order its
     cells ask for them (``prefetch``; a second process on Linux): section 1's normalizations on
     the uniform and skewed data, section 2's skew sweep (its panel's first run is one of them),
-    section 4's lr sweep (``sweep_configs``: optimizer → configs), its SGD pair, then its
-    timing (``optimizer_timing``, in the second process only). The same
+    section 4's timing (``optimizer_timing``, in the second process only), its lr sweep
+    (``sweep_configs``: optimizer → configs) and its SGD pair. The same
     numbers as training them in their cells (tests/test_prefetch_sections.py holds the lists to
     the notebook's)."""
     uniform = notebook_data(item_zipf=0.0, user_zipf=0.0, seed=seed)
     norms = [skew_config("adam", normalization=n) for n in NORMALIZATIONS]
     jobs = [(uniform, norms), (skewed, norms),
             *[(notebook_data(item_zipf=z, seed=seed), [skew_config("adam", seed=seed)])
-              for z in SKEW_ZIPFS],
-            (skewed, [c for cfgs in sweep_configs.values() for c in cfgs]
-             + [TrainConfig(**kw) for kw in SGD_BIAS_LR])]
+              for z in SKEW_ZIPFS]]
     started = sum(prefetch(data, configs) for data, configs in jobs)
-    # then its timing, in the second process only (see optimizer_timing)
+    # its timing, in the second process only (see optimizer_timing), before the sweep: the cells
+    # take back the sweep's runs the second process has not begun, never a timing
     call_ahead(("optimizer_timing", id(skewed), TIMED_EXTRAS, 3), _timing, skewed, TIMED_EXTRAS, 3)
-    return started
+    return started + prefetch(skewed, [c for cfgs in sweep_configs.values() for c in cfgs]
+                              + [TrainConfig(**kw) for kw in SGD_BIAS_LR])
 
 
 def skew_sweep(zipfs=SKEW_ZIPFS, optimizer="adam", seed=0) -> list[dict]:
