@@ -33,6 +33,8 @@ SILENCE = 60.0         # seconds without a word from the child (it says so every
 _LOCK = threading.Lock()  # one run at a time through the one child
 _CHILD: list = []      # [(process, connection)] once forked
 _FAILED = [0]          # children lost: after 3, runs stay in this process
+IDLE = 30.0            # seconds without a job, then the child ends (see _retire_later)
+_USED = [0.0]          # when the last job ended
 STATS = {"runs": 0}    # runs the child trained (benchmarks/bench_notebooks.py prints it)
 
 
@@ -68,8 +70,10 @@ def call(fn, *args):
     try:
         with _LOCK:
             out = _ask(fn, args)
+            _USED[0] = time.monotonic()
     finally:
         _training._foreground(-1)
+    _retire_later()
     if out is None:  # the child could not: do it here
         return fn(*args)
     kind, value = out
@@ -117,6 +121,23 @@ def _child():
     theirs.close()
     _CHILD.append((proc, mine))
     return _CHILD[0]
+
+
+def _retire_later():
+    """End the child once it has had nothing to do for ``IDLE`` seconds: it holds ~190 MB of its
+    own (the notebooks' runs), which a long session of panel moves (none of them here) should
+    not keep. A new one is forked when next needed (milliseconds)."""
+    def retire():
+        if _LOCK.acquire(blocking=False):  # not while a job is under way
+            try:
+                if time.monotonic() - _USED[0] >= IDLE:
+                    shutdown()
+            finally:
+                _LOCK.release()
+
+    t = threading.Timer(IDLE, retire)
+    t.daemon = True
+    t.start()
 
 
 def _lost():

@@ -8,6 +8,7 @@ import threading
 import time
 
 import numpy as np
+import psutil
 import pytest
 import torch
 
@@ -206,3 +207,22 @@ def test_a_result_that_cannot_come_back_is_made_here(one_thread):
     failed = forked._FAILED[0]
     assert isinstance(forked.call(_unpicklable_result), type(threading.Lock()))
     assert forked._FAILED[0] == failed and forked.call(_pid) != os.getpid()
+
+
+def test_an_idle_child_ends_and_a_new_one_comes_when_needed(one_thread, monkeypatch):
+    monkeypatch.setattr(forked, "IDLE", 0.3)
+    failed = forked._FAILED[0]
+    first = forked.call(_pid)
+    child = forked._CHILD[0][0]
+    for _ in range(100):
+        if not forked._CHILD:
+            break
+        time.sleep(0.05)
+    assert not forked._CHILD  # forgotten
+    for _ in range(100):  # and ended (reaped by the thread that ended it: no join here)
+        if not psutil.pid_exists(child.pid) or psutil.Process(child.pid).status() == "zombie":
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the idle child still runs")
+    assert forked.call(_pid) not in (first, os.getpid()) and forked._FAILED[0] == failed
