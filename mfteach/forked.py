@@ -2,20 +2,24 @@
 
 A run's steps are small (~1 ms on the notebooks' data) and much of each step is Python that holds
 the GIL, so two runs in two threads of one kernel end only 1.1-1.4x sooner than one after the
-other; in two processes, 1.85x. ``train(data, cfg)`` here hands the run to one child process,
-forked from this one the first time (torch is already imported there: nothing to start), which
-trains with ``mf.train`` exactly what this process would: the same numbers, field for field
-(tests/test_forked.py). What ``train(..., resume=)`` needs to go on from the run comes back too.
+other; in two processes, 1.85x. ``train(data, cfg)`` here forks a child for the run (a few ms:
+torch is already imported there), which trains with ``mf.train`` exactly what this process would
+and sends the History back: the same numbers, field for field (tests/test_forked.py). What
+``train(..., resume=)`` needs to go on from the run comes back too.
 
-Used only where it is safe and worth it: on Linux (where PyTorch's DataLoader forks its workers
-from notebooks every day; elsewhere fork is unsafe or absent), while torch runs on one thread,
-unless ``MFTEACH_FORK=off``. The child ignores Ctrl-C (stopping a cell does not stop background
-work), writes nothing to the notebook, and ends when this process does (its pipe closes). A child
-that dies or stops answering is replaced, and the run trained here instead: slower, never lost.
+One child per job, forked at that moment: it is this process as it is then (its settings, its
+default dtype, anything a student changed), never a copy that went stale. Nothing is pickled on
+the way there; the answer comes back with plain pickle (no shared memory). Used only where it is
+safe and worth it: on Linux (where PyTorch's DataLoader forks its workers from notebooks every
+day; elsewhere fork is unsafe or absent), while torch runs on one thread, unless
+``MFTEACH_FORK=off``. The child ignores Ctrl-C (stopping a cell does not stop background work)
+and writes nothing to the notebook. A child that dies or stops answering is ended, and the job
+done here instead: slower, never lost (``call(..., here=False)``: not done here, for a timing).
 """
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import threading
 import time
@@ -25,30 +29,32 @@ import torch
 from . import resume as _resume
 from . import training as _training
 
-__all__ = ["ENV", "usable", "train", "call", "shutdown"]
+__all__ = ["ENV", "Unavailable", "usable", "train", "call"]
 
 ENV = "MFTEACH_FORK"
 _OFF = ("0", "off", "false", "no", "none", "disabled")
-SILENCE = 60.0         # seconds without a word from the child (it says so every second): stuck
-_LOCK = threading.Lock()  # one run at a time through the one child
-_CHILD: list = []      # [(process, connection)] once forked
-_FAILED = [0]          # children lost: after 3, runs stay in this process
-IDLE = 30.0            # seconds without a job, then the child ends (see _retire_later)
-_USED = [0.0]          # when the last job ended
-STATS = {"runs": 0}    # runs the child trained (benchmarks/bench_notebooks.py prints it)
+SILENCE = 20.0         # seconds without a word from the child (it says so every second): stuck
+NICE = 10              # a run ahead comes after a student's own cells and panels
+_FAILED = [0]          # children lost: after 3, jobs stay in this process
+STATS = {"runs": 0}    # runs children trained (benchmarks/bench_notebooks.py prints it)
+_READY = threading.Lock()
+
+
+class Unavailable(RuntimeError):
+    """``call(..., here=False)`` could not be done in a child process."""
 
 
 def usable() -> bool:
-    """Whether ``train`` would use a child process (else it trains in this one)."""
+    """Whether ``train`` and ``call`` would use a child process (else they work here)."""
     return (sys.platform.startswith("linux") and _FAILED[0] < 3
             and os.environ.get(ENV, "").strip().lower() not in _OFF
             and torch.get_num_threads() == 1)
 
 
 def train(data, cfg):
-    """``mf.train(data, cfg)`` in the child process when ``usable()``, else here. Blocks until
+    """``mf.train(data, cfg)`` in a child process when ``usable()``, else here. Blocks until
     the run ends; counts as a run of this process for ``training.quiet_for``."""
-    h, state = call(_train_there, data, cfg)
+    h, state = call(_train_there, data, cfg, nice=NICE)
     if state is not None:
         _resume.adopt(h, data, *state)
     STATS["runs"] += 1
@@ -60,117 +66,91 @@ def _train_there(data, cfg):
     return h, _resume.export(h)
 
 
-def call(fn, *args):
-    """``fn(*args)`` in the child process when ``usable()``, else here (``fn``: a module-level
-    function; ``args`` and its result are pickled). Its exceptions are raised here. Blocks until
-    it returns; counts as a run of this process for ``training.quiet_for``."""
-    if not usable():
-        return fn(*args)
-    _training._foreground(+1)  # a cell waits for it, as for a run trained here
-    try:
-        with _LOCK:
-            out = _ask(fn, args)
-            _USED[0] = time.monotonic()
-    finally:
-        _training._foreground(-1)
-    _retire_later()
-    if out is None:  # the child could not: do it here
-        return fn(*args)
-    kind, value = out
-    if kind == "error":
-        raise value
-    return value
+def call(fn, *args, nice=0, here=True):
+    """``fn(*args)`` in a child process when ``usable()``, else here; its exceptions are raised
+    here. ``nice``: the child's niceness at least (Linux: 0 normal, 19 lowest). ``here=False``: never done in
+    this process (raise ``Unavailable`` instead: a timing must not share this process's CPU and
+    GIL). Blocks until done; counts as a run of this process for ``training.quiet_for``."""
+    if usable():
+        _training._foreground(+1)  # a cell waits for it, as for a run trained here
+        try:
+            out = _ask(fn, args, nice)
+        finally:
+            _training._foreground(-1)
+        if out is not None:
+            kind, value = out
+            if kind == "error":
+                raise value
+            return value
+    if not here:
+        raise Unavailable(f"{getattr(fn, '__name__', fn)} could not run in a second process")
+    return fn(*args)
 
 
-def _ask(fn, args):
-    """The child's answer: ("ok", result) or ("error", exception); None when there is no
-    working child (it died, stopped answering, or the job would not pickle)."""
-    from multiprocessing.reduction import ForkingPickler
-
-    try:
-        job = bytes(ForkingPickler.dumps((fn, args)))
-    except Exception:  # a lambda, a lock...: not for another process
-        return None
-    try:
-        proc, conn = _child()
-        conn.send_bytes(job)
-        while True:
-            if not conn.poll(SILENCE):  # not a word for a minute: stuck, not slow
-                raise TimeoutError
-            msg = conn.recv()
-            if msg == "cannot":  # the child could not read the job back
-                return None
-            if msg != "alive":
-                return msg
-    except Exception:  # died or stuck: a new child next time
-        _lost()
-        return None
-
-
-def _child():
-    if _CHILD and _CHILD[0][0].is_alive():
-        return _CHILD[0]
-    if _CHILD:
-        _lost()
+def _ask(fn, args, nice):
+    """The child's answer: ("ok", result) or ("error", exception); None when it could not give
+    one (it died, stopped answering, or its answer would not pickle)."""
     import multiprocessing
 
+    _warm()
     ctx = multiprocessing.get_context("fork")
-    mine, theirs = ctx.Pipe()
-    proc = ctx.Process(target=_serve, args=(theirs, mine), name="mfteach-fork", daemon=True)
-    proc.start()
+    mine, theirs = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_serve, args=(theirs, mine, fn, args, nice), name="mfteach-fork",
+                       daemon=True)
+    try:
+        proc.start()
+    except OSError:  # no memory or processes left for a fork
+        _FAILED[0] += 1
+        return None
     theirs.close()
-    _CHILD.append((proc, mine))
-    return _CHILD[0]
-
-
-def _retire_later():
-    """End the child once it has had nothing to do for ``IDLE`` seconds: it holds ~190 MB of its
-    own (the notebooks' runs), which a long session of panel moves (none of them here) should
-    not keep. A new one is forked when next needed (milliseconds)."""
-    def retire():
-        if _LOCK.acquire(blocking=False):  # not while a job is under way
-            try:
-                if time.monotonic() - _USED[0] >= IDLE:
-                    shutdown()
-            finally:
-                _LOCK.release()
-
-    t = threading.Timer(IDLE, retire)
-    t.daemon = True
-    t.start()
-
-
-def _lost():
-    """Forget the child (ending it if it still runs)."""
-    _FAILED[0] += 1
-    shutdown()
-
-
-def shutdown():
-    """End the child process, if there is one (a new one is forked when next needed)."""
-    while _CHILD:
-        proc, conn = _CHILD.pop()
-        conn.close()
+    try:
+        while True:
+            if not mine.poll(SILENCE):  # not a word for a while: stuck, not slow
+                raise TimeoutError
+            msg = mine.recv_bytes()
+            if msg != b"alive":
+                break
+    except (EOFError, OSError, TimeoutError):  # died or stuck
+        _FAILED[0] += 1
+        return None
+    finally:
+        mine.close()
         if proc.is_alive():
             proc.kill()
-        proc.join(1)
+        proc.join()
+    if msg == b"cannot":
+        return None
+    try:
+        return pickle.loads(msg)
+    except Exception:  # an exception class that does not come back: do it here
+        return None
+
+
+def _warm():
+    """The first torch.optim optimizer imports torch._dynamo (~1.3 s): here, once, so that no
+    child pays it again and again."""
+    with _READY:
+        if "torch._dynamo" not in sys.modules:
+            torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 # -- in the child ---------------------------------------------------------------------------------
-def _serve(conn, parents_end):
-    """The child's loop: (function, args) in, ("ok", result) or ("error", exception) out, until
-    the pipe closes; "alive" now and then while a run trains."""
-    import pickle
+def _serve(conn, parents_end, fn, args, nice):
+    """The child: ``fn(*args)``, then ("ok", result) or ("error", exception) back, pickled (or
+    b"cannot"); b"alive" every second while it trains (which fails, and ends it, once the parent
+    is gone)."""
     import signal
     import warnings
 
-    parents_end.close()
+    parents_end.close()  # else the pipe stays open after the parent has gone
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the kernel's interrupt is for its cell
     sys.stdout = sys.stderr = open(os.devnull, "w")  # not the kernel's streams: they are its
-    warnings.simplefilter("ignore")  # nobody would see them (the parent's own runs warn)
-    try:
-        os.nice(10)  # background work: a student's own cells and panels come first
-    except OSError:
+    warnings.simplefilter("ignore")  # nobody would see them (the kernel's own runs warn)
+    try:  # at least ``nice`` (absolute: the thread it was forked from may be lower already)
+        if os.getpriority(os.PRIO_PROCESS, 0) < nice:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+    except (AttributeError, OSError):
         pass
     # Locks another thread of the parent may have held at the fork: fresh ones here.
     _training._FOREGROUND["lock"] = threading.Lock()
@@ -179,28 +159,20 @@ def _serve(conn, parents_end):
     _resume._RESUMABLE.clear()
     last = [time.monotonic()]
 
-    def tick():  # "still alive" to the parent, at most once a second
+    def tick():
         if time.monotonic() - last[0] > 1.0:
             last[0] = time.monotonic()
-            conn.send("alive")
+            conn.send_bytes(b"alive")
 
-    while True:
-        try:
-            job = conn.recv_bytes()
-        except (EOFError, OSError):  # the parent is gone
-            os._exit(0)
-        try:
-            fn, args = pickle.loads(job)
-        except Exception:  # e.g. a function the parent defined after the fork
-            conn.send("cannot")
-            continue
-        try:
-            last[0] = time.monotonic()
-            with _training.between_steps(tick):
-                msg = ("ok", fn(*args))
-        except Exception as e:  # the parent raises it where it was asked for
-            msg = ("error", e)
-        try:
-            conn.send(msg)
-        except Exception:  # a result or an exception that does not pickle: the parent does it
-            conn.send("cannot")
+    try:
+        with _training.between_steps(tick):
+            msg = ("ok", fn(*args))
+    except Exception as e:  # the parent raises it where it was asked for
+        msg = ("error", e)
+    try:
+        out = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # (one that pickles but does not unpickle: the parent does it itself)
+        out = b"cannot"
+    conn.send_bytes(out)
+    conn.close()
+    os._exit(0)

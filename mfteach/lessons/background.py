@@ -89,7 +89,9 @@ class Later:
         return f
 
     def _loop(self):
-        lower_priority()
+        # Not at a lower priority: its jobs mostly wait for a second process (mfteach.forked,
+        # which sets its own) and a timing forked from here must run at the kernel's priority.
+        # A job that trains here lowers it (common._load_or_train).
         while True:
             with self.cv:
                 while not self.jobs:

@@ -5,7 +5,7 @@ import threading
 from collections import Counter, OrderedDict
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from ..config import TrainConfig
 from ..data import Split, synthetic
@@ -14,7 +14,7 @@ from ..metrics import baseline_rmse
 from ..training import between_steps, can_resume, step_hook, train
 from .. import forked, runcache
 from .background import Gate as _Gate, Later as _Later, cores
-from .background import lower_priority  # noqa: F401  (check_own imports it from here)
+from .background import lower_priority  # (check_own imports it from here too)
 
 __all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
            "prefetch", "kept_run", "call_ahead", "called"]
@@ -164,6 +164,8 @@ def _load_or_train(data, cfg, shorter=None):
         runcache.save(data, cfg, h)
     elif h is None:
         background = _in_background()
+        if getattr(_LATER, "active", False):
+            lower_priority()  # the prefetch thread training here: the cells' runs come first
         with _GATE.slot(background=background):
             hook = step_hook()
             if hook is None:
@@ -254,18 +256,22 @@ def call_ahead(key, fn, *args) -> bool:
     with _RUNS_LOCK:
         if key in _CALLS:
             return False
-        _CALLS[key] = _background().submit(forked.call, fn, *args)
+        _CALLS[key] = _background().submit(partial(forked.call, fn, *args, here=False))
     return True
 
 
 def called(key):
     """The result of the call ``call_ahead(key, ...)`` started: waited for if under way; None if
-    none was started, or it has not begun (then the caller does it itself, now)."""
+    none was started, it has not begun, or the second process could not do it (then the caller
+    does it itself, now)."""
     with _RUNS_LOCK:
         f = _CALLS.pop(key, None)
     if f is None or f.cancel():
         return None
-    return f.result()
+    try:
+        return f.result()
+    except forked.Unavailable:  # the second process could not: never redone in a thread here
+        return None
 
 
 def _run_ahead(key, data, cfg):
