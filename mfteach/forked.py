@@ -18,6 +18,7 @@ done here instead: slower, never lost (``call(..., here=False)``: not done here,
 """
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sys
@@ -143,6 +144,7 @@ def _serve(conn, parents_end, fn, args, nice):
     import warnings
 
     parents_end.close()  # else the pipe stays open after the parent has gone
+    gc.disable()  # one short job: a collection would touch (and so copy) every page of the heap
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the kernel's interrupt is for its cell
     sys.stdout = sys.stderr = open(os.devnull, "w")  # not the kernel's streams: they are its
