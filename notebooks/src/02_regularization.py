@@ -68,7 +68,7 @@ torch.set_num_threads(1)  # these models are tiny: extra threads only fight each
 skewed = notebook_data(seed=SEED)
 uniform = notebook_data(item_zipf=0.0, user_zipf=0.0, seed=SEED)
 real = mf.random_split(mf.load_movielens_small(), seed=SEED)   # section 10: MovieLens, offline
-# Sections 2-10 train ~55 models (section 3's panel: its model and a U-curve of 7, on the skewed
+# Sections 2-10 train 40 models (section 3's panel: its model and a U-curve of 7, on the skewed
 # data of seed 0 whatever SEED says). They start now, in the background, while you read; a cell
 # waits for any still running.
 lesson.prefetch_sections(skewed, uniform, real);
