@@ -11,8 +11,8 @@ One child per job, forked at that moment: it is this process as it is then (its 
 default dtype, anything a student changed), never a copy that went stale. Nothing is pickled on
 the way there; the answer comes back with plain pickle (no shared memory). Used only where it is
 safe and worth it: on Linux (where PyTorch's DataLoader forks its workers from notebooks every
-day; elsewhere fork is unsafe or absent), while torch runs on one thread, unless
-``MFTEACH_FORK=off``. The child ignores Ctrl-C (stopping a cell does not stop background work)
+day; elsewhere fork is unsafe or absent), while torch and numpy's BLAS run on one thread (see
+``usable``), unless ``MFTEACH_FORK=off``. The child ignores Ctrl-C (stopping a cell does not stop background work)
 and writes nothing to the notebook. A child that dies or stops answering is ended, and the job
 done here instead: slower, never lost (``call(..., here=False)``: not done here, for a timing).
 """
@@ -46,10 +46,23 @@ class Unavailable(RuntimeError):
 
 
 def usable() -> bool:
-    """Whether ``train`` and ``call`` would use a child process (else they work here)."""
+    """Whether ``train`` and ``call`` would use a child process (else they work here): on Linux,
+    unless switched off, while torch and numpy's BLAS each run on one thread. A fork while
+    another thread is inside a multi-threaded OpenBLAS call deadlocks (OpenBLAS's fork handler
+    waits for that call, the call for the GIL the forking thread holds: seen in a notebook whose
+    cell fitted a regression as the prefetch thread forked); the notebooks' setup cells put both
+    on one thread."""
     return (sys.platform.startswith("linux") and _FAILED[0] < 3
             and os.environ.get(ENV, "").strip().lower() not in _OFF
-            and torch.get_num_threads() == 1)
+            and torch.get_num_threads() == 1 and _blas_on_one_thread())
+
+
+def _blas_on_one_thread() -> bool:
+    try:
+        from threadpoolctl import threadpool_info  # installed with scikit-learn
+    except ImportError:
+        return False
+    return all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
 
 
 def train(data, cfg):

@@ -49,6 +49,7 @@ if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
 import math
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 import matplotlib.pyplot as plt
 import mfteach as mf
@@ -57,6 +58,7 @@ from mfteach.lessons.common import notebook_data, trained, train_many
 from mfteach.ui import plots
 SEED = 0  # every experiment below is seeded: rerun a cell, get the same numbers
 torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
+threadpool_limits(1, user_api="blas")  # numpy's too (and runs can then train ahead in a second process)
 # trained(data, ...) is mf.train(data, ...) remembered: same data, same settings, same numbers, so
 # a run that two cells (or a cell and the panel) ask for trains once. train_many trains a list of
 # settings, two at a time (the numbers are those of one run at a time).

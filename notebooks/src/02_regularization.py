@@ -47,6 +47,7 @@ if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
     importlib.invalidate_caches()  # so this running kernel finds it: no restart needed
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 import matplotlib.pyplot as plt
 import mfteach as mf
 from mfteach.lessons import regularization as lesson
@@ -55,6 +56,7 @@ from mfteach.lessons.regularization import reg_config
 from mfteach.ui import plots
 SEED = 0
 torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
+threadpool_limits(1, user_api="blas")  # numpy's too (and runs can then train ahead in a second process)
 # trained(data, config) is mf.train(data, config) remembered: same data, same settings, same numbers,
 # so a run two cells ask for trains once. train_many(data, configs) trains a list of settings two at
 # a time, thread_map(f, items) any function; the numbers are those of one run at a time.
