@@ -34,7 +34,7 @@
 # In Colab this installs `mfteach` first (no runtime restart needed); elsewhere it just imports it.
 
 # %%
-import importlib.util, subprocess, sys
+import importlib.util, os, subprocess, sys
 if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
     INSTALL = "{INSTALL_SPEC}"  # a pinned release of the project; empty until it is published
     if not INSTALL:
@@ -47,6 +47,7 @@ if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
         raise RuntimeError(f"pip could not install {INSTALL!r}: its output is above")
     importlib.invalidate_caches()  # so this running kernel finds it: no restart needed
 import math
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's and scipy's BLAS on one thread (see below)
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
@@ -58,7 +59,8 @@ from mfteach.lessons.common import notebook_data, trained, train_many
 from mfteach.ui import plots
 SEED = 0  # every experiment below is seeded: rerun a cell, get the same numbers
 torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
-threadpool_limits(1, user_api="blas")  # numpy's too (and runs can then train ahead in a second process)
+threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this cell (and runs can then
+                                       # train ahead in a second process, safely)
 # trained(data, ...) is mf.train(data, ...) remembered: same data, same settings, same numbers, so
 # a run that two cells (or a cell and the panel) ask for trains once. train_many trains a list of
 # settings, two at a time (the numbers are those of one run at a time).

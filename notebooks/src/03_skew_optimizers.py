@@ -34,7 +34,7 @@
 # ## Setup
 
 # %%
-import importlib.util, subprocess, sys
+import importlib.util, os, subprocess, sys
 if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
     INSTALL = "{INSTALL_SPEC}"  # a pinned release of the project; empty until it is published
     if not INSTALL:
@@ -46,6 +46,7 @@ if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
         print(pip.stdout[-3000:], pip.stderr[-3000:], sep="\n")
         raise RuntimeError(f"pip could not install {INSTALL!r}: its output is above")
     importlib.invalidate_caches()  # so this running kernel finds it: no restart needed
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's and scipy's BLAS on one thread (see below)
 import numpy as np
 import pandas as pd
 import torch
@@ -59,7 +60,8 @@ from mfteach.lessons.skew import skew_config
 from mfteach.ui import plots
 SEED = 0
 torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
-threadpool_limits(1, user_api="blas")  # numpy's too (and runs can then train ahead in a second process)
+threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this cell (and runs can then
+                                       # train ahead in a second process, safely)
 # trained(data, config) is mf.train(data, config) remembered: same data, same settings, same numbers,
 # so a run two cells ask for trains once. train_many(data, configs) trains a list of settings two at
 # a time, thread_map(f, items) any function; the numbers are those of one run at a time.
