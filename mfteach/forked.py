@@ -37,7 +37,7 @@ _OFF = ("0", "off", "false", "no", "none", "disabled")
 SILENCE = 20.0         # seconds without a word from the child (it says so every second): stuck
 NICE = 10              # a run ahead comes after a student's own cells and panels
 _FAILED = [0]          # children lost: after 3, jobs stay in this process
-STATS = {"runs": 0}    # runs children trained (benchmarks/bench_notebooks.py prints it)
+STATS = {"runs": 0}    # runs a child trained and sent back (bench_notebooks.py prints it)
 _READY = threading.Lock()
 
 
@@ -71,7 +71,6 @@ def train(data, cfg):
     h, state = call(_train_there, data, cfg, nice=NICE)
     if state is not None:
         _resume.adopt(h, data, *state)
-    STATS["runs"] += 1
     return h
 
 
@@ -82,9 +81,10 @@ def _train_there(data, cfg):
 
 def call(fn, *args, nice=0, here=True):
     """``fn(*args)`` in a child process when ``usable()``, else here; its exceptions are raised
-    here. ``nice``: the child's niceness at least (Linux: 0 normal, 19 lowest). ``here=False``: never done in
-    this process (raise ``Unavailable`` instead: a timing must not share this process's CPU and
-    GIL). Blocks until done; counts as a run of this process for ``training.quiet_for``."""
+    here. ``nice``: the child's niceness at least (Linux: 0 normal, 19 lowest). ``here=False``:
+    never done in this process (raise ``Unavailable`` instead: a timing must not share this
+    process's CPU and GIL). Blocks until done; counts as a run of this process for
+    ``training.quiet_for``."""
     if usable():
         _training._foreground(+1)  # a cell waits for it, as for a run trained here
         try:
@@ -95,6 +95,7 @@ def call(fn, *args, nice=0, here=True):
             kind, value = out
             if kind == "error":
                 raise value
+            STATS["runs"] += fn is _train_there
             return value
     if not here:
         raise Unavailable(f"{getattr(fn, '__name__', fn)} could not run in a second process")
@@ -115,6 +116,8 @@ def _ask(fn, args, nice):
         proc.start()
     except OSError:  # no memory or processes left for a fork
         _FAILED[0] += 1
+        mine.close()
+        theirs.close()
         return None
     theirs.close()
     try:

@@ -268,3 +268,13 @@ def test_an_exception_that_does_not_come_back_is_raised_by_doing_it_here(one_thr
     with pytest.raises(_OneWay):
         forked.call(_raise_one_way)
     assert forked._FAILED[0] == 0
+
+
+def test_only_runs_a_child_trained_are_counted(small, one_thread, monkeypatch):
+    cfg = mf.TrainConfig(epochs=1, batch_size=512)
+    before = forked.STATS["runs"]
+    forked.train(small, cfg)
+    assert forked.STATS["runs"] == before + 1
+    monkeypatch.setenv(forked.ENV, "off")
+    forked.train(small, cfg)
+    assert forked.STATS["runs"] == before + 1
