@@ -51,7 +51,8 @@ def usable() -> bool:
     another thread is inside a multi-threaded OpenBLAS call deadlocks (OpenBLAS's fork handler
     waits for that call, the call for the GIL the forking thread holds: seen in a notebook whose
     cell fitted a regression as the prefetch thread forked); the notebooks' setup cells put both
-    on one thread."""
+    on one thread. Not closed: a cell that raises BLAS's threads again while runs train ahead
+    (``threadpool_limits(2)`` around a product) can still meet a fork; the notebooks never do."""
     return (sys.platform.startswith("linux") and _FAILED[0] < 3
             and os.environ.get(ENV, "").strip().lower() not in _OFF
             and torch.get_num_threads() == 1 and _blas_on_one_thread())
@@ -108,6 +109,8 @@ def _ask(fn, args, nice):
     import multiprocessing
 
     _warm()
+    if not _blas_on_one_thread():  # again, just before the fork (see usable)
+        return None
     ctx = multiprocessing.get_context("fork")
     mine, theirs = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_serve, args=(theirs, mine, fn, args, nice), name="mfteach-fork",
