@@ -51,6 +51,28 @@ def test_norm_popularity_spearman_and_singular_values():
     assert np.allclose(mf.singular_values(P, Q), expect)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_spearman_is_scipys_with_ties_and_infinities(seed):
+    """The numpy Spearman (no scipy.stats import) gives scipy's number: ties (integer counts),
+    infinite norms, and both signs."""
+    from scipy.stats import rankdata, spearmanr
+
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(1, 12, 300).astype(float)            # many ties
+    norms = np.round(rng.gamma(2, size=300) + 0.1 * counts, 1)  # ties too
+    norms[rng.integers(0, 300, 3)] = np.inf
+    for a, b in ((norms, counts), (-norms, counts), (counts, counts[::-1])):
+        assert mf.norm_popularity_spearman(a, b) == pytest.approx(spearmanr(a, b).statistic,
+                                                                   abs=1e-12)
+    assert np.array_equal(mf.metrics.average_ranks(norms), rankdata(norms))
+
+
+def test_spearman_nan_and_bad_shapes():
+    assert np.isnan(mf.norm_popularity_spearman([1, np.nan, 3], [1, 2, 3]))
+    with pytest.raises(ValueError, match="same length"):
+        mf.norm_popularity_spearman([1, 2, 3], [1, 2])
+
+
 def test_learned_embeddings_recover_popular_items_better(notebook_data):
     """FINDINGS: with skew, popular items' factors are recovered far better than rare ones'."""
     h = mf.train(notebook_data, reg="l2_batch", reg_strength=0.05)
