@@ -483,6 +483,48 @@ def test_a_burst_of_moves_retrains_once_for_the_last_value():
     assert p.view.seen.complete and list(p.view.line.get_ydata()) == [80.0, 81.0, 82.0, 83.0, 84.0]
 
 
+def test_sweep_points_that_arrive_together_are_drawn_once():
+    """While a cell runs the kernel's loop waits; the sweep points the worker finishes meanwhile
+    arrive together after it, and the figure is drawn once for all of them, not once each."""
+    import asyncio
+    import time
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True)
+        draws = []
+        real = p._render
+        p._render = lambda job, full: (draws.append(full), real(job, full))[1]
+        await asyncio.sleep(0)                      # the sweep goes to the worker ...
+        t = time.perf_counter()
+        while len(swept) < 5 and time.perf_counter() - t < 20:
+            time.sleep(0.01)                        # ... while "a cell" blocks the loop
+        await _until(lambda: p._job.phase == "done")
+        return p, draws
+
+    p, draws = _run_in_fresh_thread(scenario)
+    assert draws == [False], draws                  # one drawing for the five points
+    assert list(p.view.line.get_ydata()) == [10.0, 11.0, 12.0, 13.0, 14.0]
+    assert "sweep:" not in p.status_text
+
+
+def test_sweep_points_that_arrive_apart_are_each_drawn():
+    import asyncio
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True, point_s=0.05)
+        draws = []
+        real = p._render
+        p._render = lambda job, full: (draws.append(full), real(job, full))[1]
+        await _until(lambda: p._job.phase == "done")
+        return p, draws
+
+    p, draws = _run_in_fresh_thread(scenario)
+    assert draws == [False] * 5, draws              # the sweep fills in point by point
+    assert list(p.view.line.get_ydata()) == [10.0, 11.0, 12.0, 13.0, 14.0]
+
+
 def test_a_newer_move_supersedes_a_sweep_filling_in_and_the_status_says_how_far():
     import asyncio
 

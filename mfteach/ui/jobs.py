@@ -70,6 +70,7 @@ class Job:
     spec: Sweep | None = None       # the sweep this result asks for …
     sweep: SweepState | None = None  # … and its points so far
     seconds: dict = field(default_factory=dict)
+    draw_queued: bool = False       # a drawing of newly arrived sweep points is on the loop
 
 
 def running_loop():
