@@ -85,9 +85,15 @@ def run_one(nb: nbformat.NotebookNode, timeout: int) -> dict:
     with client.setup_kernel():
         start = time.perf_counter() - t
         kernel["proc"] = psutil.Process(client.km.provisioner.process.pid)
+        t0 = kernel["proc"].cpu_times()
+        reaped0 = t0.children_user + t0.children_system
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
-        child = sum(sum(p.cpu_times()[:2]) for p in kernel["proc"].children(recursive=True))
+        # Its second processes (mfteach.forked) end with their jobs: the CPU of those the kernel
+        # reaped is in its children_* times, the live ones' in their own.
+        t_end = kernel["proc"].cpu_times()
+        child = t_end.children_user + t_end.children_system - reaped0 + \
+            sum(sum(p.cpu_times()[:2]) for p in kernel["proc"].children(recursive=True))
         n = len(nb.cells)
         runs = where_runs_came_from(client, n)
         cells[:] = [c for c in cells if c["index"] < n]
@@ -102,7 +108,10 @@ def where_runs_came_from(client, index) -> dict:
     the second process trained (mfteach.forked): run in the kernel after the last cell."""
     cell = nbformat.v4.new_code_cell(
         "import json, mfteach.forked as _f, mfteach.lessons.common as _c\n"
-        "print(json.dumps({**_c.STATS, 'second process': _f.STATS['runs']}))")
+        "import sys as _s\n"
+        "print(json.dumps({**_c.STATS, 'second process': _f.STATS['runs'],\n"
+        "                  **({'second process off': _f.STATS['off']} if 'off' in _f.STATS else {}),\n"
+        "                  'scipy.stats imported': 'scipy.stats' in _s.modules}))")
     client.nb.cells.append(cell)
     try:
         client.execute_cell(cell, index)

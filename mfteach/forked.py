@@ -38,6 +38,7 @@ SILENCE = 20.0         # seconds without a word from the child (it says so every
 NICE = 10              # a run ahead comes after a student's own cells and panels
 _FAILED = [0]          # children lost: after 3, jobs stay in this process
 STATS = {"runs": 0}    # runs a child trained and sent back (bench_notebooks.py prints it)
+_FORKED = [False]      # whether this process has forked a child yet
 _READY = threading.Lock()
 
 
@@ -51,9 +52,12 @@ def usable() -> bool:
     another thread is inside a multi-threaded OpenBLAS call deadlocks (OpenBLAS's fork handler
     waits for that call, the call for the GIL the forking thread holds: seen in a notebook whose
     cell fitted a regression as the prefetch thread forked); the notebooks' setup cells put both
-    on one thread. Not closed: a cell that raises BLAS's threads again while runs train ahead
-    (``threadpool_limits(2)`` around a product) can still meet a fork; the notebooks never do."""
-    return (sys.platform.startswith("linux") and _FAILED[0] < 3
+    on one thread. Once this process has forked, BLAS seen on more threads switches forking off
+    for the rest of the session (``STATS["off"]`` says why): code that raises them may do it
+    again. Not closed: a cell that raises BLAS's threads while runs train ahead
+    (``threadpool_limits(2)`` around a product) can meet a fork before it is first seen; the
+    notebooks never do."""
+    return (sys.platform.startswith("linux") and _FAILED[0] < 3 and "off" not in STATS
             and os.environ.get(ENV, "").strip().lower() not in _OFF
             and torch.get_num_threads() == 1 and _blas_on_one_thread())
 
@@ -63,7 +67,10 @@ def _blas_on_one_thread() -> bool:
         from threadpoolctl import threadpool_info  # installed with scikit-learn
     except ImportError:
         return False
-    return all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    one = all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    if not one and _FORKED[0]:  # raised after we began forking: it may happen again, mid-fork
+        STATS["off"] = "numpy's BLAS ran on more than one thread after runs began in a child"
+    return one
 
 
 def train(data, cfg):
@@ -116,6 +123,7 @@ def _ask(fn, args, nice):
     proc = ctx.Process(target=_serve, args=(theirs, mine, fn, args, nice), name="mfteach-fork",
                        daemon=True)
     try:
+        _FORKED[0] = True
         proc.start()
     except OSError:  # no memory or processes left for a fork
         _FAILED[0] += 1

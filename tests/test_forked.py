@@ -27,12 +27,15 @@ def one_thread(monkeypatch):
     from threadpoolctl import threadpool_limits
 
     monkeypatch.delenv(forked.ENV, raising=False)
-    old, failed = torch.get_num_threads(), forked._FAILED[0]
+    old, failed, off = torch.get_num_threads(), forked._FAILED[0], forked.STATS.pop("off", None)
     torch.set_num_threads(1)
     forked._FAILED[0] = 0
     with threadpool_limits(1, user_api="blas"):  # as the notebooks' setup cells
         yield
     forked._FAILED[0] = failed
+    forked.STATS.pop("off", None)
+    if off is not None:
+        forked.STATS["off"] = off
     torch.set_num_threads(old)
 
 
@@ -186,8 +189,15 @@ def test_off_switch_and_thread_counts(one_thread, monkeypatch):
     assert forked.usable()
     from threadpoolctl import threadpool_info, threadpool_limits
     if any(p["user_api"] == "blas" for p in threadpool_info()):
+        monkeypatch.setattr(forked, "_FORKED", [False])
         with threadpool_limits(2, user_api="blas"):  # a fork beside a threaded BLAS call can hang
             assert not forked.usable() and forked.call(_pid) == os.getpid()
+        assert forked.usable()  # not forked yet: a notebook's setup cell may come later
+        assert forked.call(_pid) != os.getpid() and forked._FORKED[0]
+        with threadpool_limits(2, user_api="blas"):  # raised once runs went to children
+            assert not forked.usable() and forked.call(_pid) == os.getpid()
+        assert not forked.usable() and "more than one thread" in forked.STATS["off"]
+        assert forked.call(_pid) == os.getpid()  # off for the rest of the session
 
 
 def test_the_child_ignores_an_interrupt_and_writes_nothing_here(one_thread, capfd):
