@@ -37,7 +37,7 @@ _OFF = ("0", "off", "false", "no", "none", "disabled")
 SILENCE = 20.0         # seconds without a word from the child (it says so every second): stuck
 NICE = 10              # a run ahead comes after a student's own cells and panels
 _FAILED = [0]          # children lost: after 3, jobs stay in this process
-STATS = {"runs": 0}    # runs a child trained and sent back (bench_notebooks.py prints it)
+STATS = {"runs": 0, "calls": 0}  # ``train`` runs / all jobs a child did and sent back
 _FORKED = [False]      # whether this process has forked a child yet
 _READY = threading.Lock()
 
@@ -104,6 +104,7 @@ def call(fn, *args, nice=0, here=True):
             if kind == "error":
                 raise value
             STATS["runs"] += fn is _train_there
+            STATS["calls"] += 1
             return value
     if not here:
         raise Unavailable(f"{getattr(fn, '__name__', fn)} could not run in a second process")

@@ -1,6 +1,7 @@
 """Lesson 05 (check your own model): the loop the notebook writes out is the lesson's, runs are
 reproducible and leave global state alone, and every exercise rejects the usual wrong answers."""
 import ast
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,50 @@ def test_steps_trained_ahead_are_the_steps_trained_alone(small_split):
     assert torch.get_num_threads() == old
     with pytest.raises(ValueError, match="steps must be among"):
         lesson.prefetch_steps(small_split, steps=("+ dropout",))
+
+
+def _same_state(a, b):
+    """Two ``to_state`` records (nested dicts, lists, tensors, numbers) hold the same values."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same_state(x, y) for x, y in zip(a, b))
+    if isinstance(a, torch.Tensor):
+        return torch.equal(a, b)
+    return a == b or (a != a and b != b)  # NaN == NaN here
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
+def test_steps_trained_ahead_in_a_second_process_are_the_steps_trained_alone(small_split,
+                                                                              monkeypatch):
+    """Where mfteach.forked can run (Linux, torch and BLAS on one thread, as the notebook's setup
+    sets them) the steps ahead train in children, which send back weights and record: the model
+    and the whole record are those of run_step alone."""
+    from threadpoolctl import threadpool_limits
+
+    from mfteach import diagnose, forked
+
+    monkeypatch.delenv(forked.ENV, raising=False)
+    monkeypatch.setattr(forked, "_FAILED", [0])
+    monkeypatch.setattr(forked, "STATS", {"runs": 0, "calls": 0})
+    steps = ("no coupled decay", "+ biases", "+ L2 on the batch's rows")
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1, user_api="blas"):
+            assert forked.usable()
+            alone = {s: lesson.run_step(s, small_split, seed=6, epochs=3, dim=8) for s in steps}
+            assert lesson.prefetch_steps(small_split, seed=6, steps=steps, epochs=3, dim=8) == 3
+            ahead = {s: lesson.run_step(s, small_split, seed=6, epochs=3, dim=8) for s in steps}
+            assert forked.STATS["calls"] == 3   # each came back from a child
+    finally:
+        torch.set_num_threads(old)
+    for s in steps:
+        assert type(ahead[s][0]).__name__ == type(alone[s][0]).__name__  # (a class per model)
+        assert _same_state(ahead[s][1].to_state(), alone[s][1].to_state())
+        for a, b in zip(ahead[s][0].state_dict().values(), alone[s][0].state_dict().values()):
+            assert torch.equal(a, b)
+        assert str(diagnose(ahead[s][1])) == str(diagnose(alone[s][1]))  # what 05 reads
 
 
 def test_a_new_seed_drops_the_old_seeds_queued_runs(small_split):

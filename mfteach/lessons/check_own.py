@@ -256,7 +256,8 @@ def _workers():
 
 
 def prefetch_steps(split: Split, *, seed=0, steps=STEPS[1:], epochs=EPOCHS, dim=64) -> int:
-    """Start ``steps`` now, two at a time in background threads, so that the cells which
+    """Start ``steps`` now, two at a time in background threads (each in a second process where
+    ``mfteach.forked`` can: ``_train_ahead``), so that the cells which
     run them later find them done (``run_step`` waits for a run under way instead of training it
     twice). The same numbers as ``run_step`` alone: the models are built here, in the calling
     thread, as ``run_step`` builds them (their init draws from torch's global generator, which
@@ -284,7 +285,7 @@ def prefetch_steps(split: Split, *, seed=0, steps=STEPS[1:], epochs=EPOCHS, dim=
             _AHEAD[key] = (split, _done(kept))
             continue
         model, opt, l2 = _build(step, split, seed, dim)
-        _AHEAD[key] = (split, _workers().submit(_train_and_keep, step, model, opt, l2, split,
+        _AHEAD[key] = (split, _workers().submit(_train_ahead, step, model, opt, l2, split,
                                                 seed, epochs, dim))
         started += 1
     return started
@@ -293,6 +294,31 @@ def prefetch_steps(split: Split, *, seed=0, steps=STEPS[1:], epochs=EPOCHS, dim=
 def _train_and_keep(step, model, opt, l2, split, seed, epochs, dim):
     return _keep(_train_built(model, opt, l2, split, seed, epochs, True),
                  step, split, seed, epochs, True, dim)
+
+
+def _train_ahead(step, model, opt, l2, split, seed, epochs, dim):
+    """A step's run for ``prefetch_steps``, in a second process where ``mfteach.forked`` can (two
+    runs in two threads here mostly share the GIL). The reader's model classes are made with
+    ``exec`` and do not pickle, so the child sends back what a run kept on disk holds (its final
+    weights and record) and this process's own copy of the model takes them, as ``_kept`` does:
+    the same weights and record; the optimizer keeps its settings, not its moments. Where no
+    child can run, it trains here (then loading its own weights changes nothing)."""
+    from .. import forked
+
+    if not forked.usable():
+        return _train_and_keep(step, model, opt, l2, split, seed, epochs, dim)
+    state = forked.call(_state_of_run, step, model, opt, l2, split, seed, epochs, dim,
+                        nice=forked.NICE)
+    from ..watch import watch as watch_fn
+
+    model.load_state_dict(state["model"])
+    return model, watch_fn(model, opt, train=split.train).restore(state["record"])
+
+
+def _state_of_run(step, model, opt, l2, split, seed, epochs, dim):
+    model, rec = _train_and_keep(step, model, opt, l2, split, seed, epochs, dim)
+    return {"model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+            "record": rec.to_state()}
 
 
 def _done(value):
