@@ -110,6 +110,7 @@ def where_runs_came_from(client, index) -> dict:
         "import json, mfteach.forked as _f, mfteach.lessons.common as _c\n"
         "import sys as _s\n"
         "print(json.dumps({**_c.STATS, 'second process': _f.STATS['runs'],\n"
+        "                  'second process, all jobs': _f.STATS.get('calls'),\n"
         "                  **({'second process off': _f.STATS['off']} if 'off' in _f.STATS else {}),\n"
         "                  'scipy.stats imported': 'scipy.stats' in _s.modules}))")
     client.nb.cells.append(cell)

@@ -108,12 +108,14 @@ def test_notebook03_prefetches_what_its_cells_train(queued, monkeypatch):
                            + [TrainConfig(**kw) for kw in pair])]
 
 
-@pytest.mark.parametrize("name", ["01_initialization", "02_regularization", "03_skew_optimizers"])
+@pytest.mark.parametrize("name", ["01_initialization", "02_regularization", "03_skew_optimizers",
+                                  "05_check_your_model"])
 def test_notebooks_that_train_ahead_put_every_blas_on_one_thread(name):
     """Runs ahead go to a second process only while torch and every BLAS run on one thread
     (mfteach.forked.usable: a fork beside a threaded OpenBLAS call can hang): scipy's BLAS loads
     later than the setup cell, so the environment variable must come before numpy's import."""
     src = (SRC / f"{name}.py").read_text()
     env = src.index('os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")')
-    assert env < src.index("import numpy as np") < src.index('threadpool_limits(1, user_api="blas")')
+    first = min(src.index(m) for m in ("\nimport numpy", "\nimport torch") if m in src)  # torch loads numpy
+    assert env < first < src.index('threadpool_limits(1, user_api="blas")')
     assert "torch.set_num_threads(1)" in src

@@ -59,8 +59,8 @@ from mfteach.lessons.common import notebook_data, trained, train_many
 from mfteach.ui import plots
 SEED = 0  # every experiment below is seeded: rerun a cell, get the same numbers
 torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
-threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this cell (and runs can then
-                                       # train ahead in a second process, safely)
+_ = threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this cell (and runs can
+                                           # then train ahead in a second process, safely)
 # trained(data, ...) is mf.train(data, ...) remembered: same data, same settings, same numbers, so
 # a run that two cells (or a cell and the panel) ask for trains once. train_many trains a list of
 # settings, two at a time (the numbers are those of one run at a time).

@@ -57,8 +57,8 @@ from mfteach.lessons.regularization import reg_config
 from mfteach.ui import plots
 SEED = 0
 torch.set_num_threads(1)  # these models are tiny: extra threads only fight each other
-threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this cell (and runs can then
-                                       # train ahead in a second process, safely)
+_ = threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this cell (and runs can
+                                           # then train ahead in a second process, safely)
 # trained(data, config) is mf.train(data, config) remembered: same data, same settings, same numbers,
 # so a run two cells ask for trains once. train_many(data, configs) trains a list of settings two at
 # a time, thread_map(f, items) any function; the numbers are those of one run at a time.

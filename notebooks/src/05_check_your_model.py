@@ -29,7 +29,7 @@
 # ## Setup
 
 # %%
-import importlib.util, subprocess, sys
+import importlib.util, os, subprocess, sys
 if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
     INSTALL = "{INSTALL_SPEC}"  # a pinned release of the project; empty until it is published
     if not INSTALL:
@@ -41,9 +41,11 @@ if importlib.util.find_spec("mfteach") is None:  # Colab / a fresh environment
         print(pip.stdout[-3000:], pip.stderr[-3000:], sep="\n")
         raise RuntimeError(f"pip could not install {INSTALL!r}: its output is above")
     importlib.invalidate_caches()  # so this running kernel finds it: no restart needed
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's and scipy's BLAS on one thread (see below)
 import torch
 import torch.nn as nn
 import torch.optim as optim
+from threadpoolctl import threadpool_limits
 import matplotlib.pyplot as plt
 import mfteach as mf
 from mfteach.lessons import check_own as lesson, checks_own, article
@@ -51,6 +53,8 @@ SEED = 0
 # CPU speed, as mf.train does: tiny (denormal) floats become 0 — a per-thread switch, hence one thread
 _ = torch.set_flush_denormal(True)
 torch.set_num_threads(1)
+_ = threadpool_limits(1, user_api="blas")  # numpy's too: then section 3's runs can train ahead
+                                           # in a second process, safely (not your own code's)
 
 # %% [markdown]
 # ## 1. The reader's code
