@@ -250,14 +250,20 @@ def _invisible(seed):
        "trains in the notebook's thread) give the same numbers as running them in their cells: "
        "the same validation RMSE per epoch and the same weights, bit for bit; the reader's own job "
        "and torch's global random stream are untouched by them.",
-       conditions=_COND.replace("10 epochs", "2 epochs") + "; torch on one thread (the "
-       "notebook's setup); the reader's job as written trained meanwhile in the caller's thread",
+       conditions=_COND.replace("10 epochs", "2 epochs") + "; torch and numpy's BLAS on one "
+       "thread (the notebook's setup: on Linux the fixes then train in second processes, which "
+       "send back weights and record); the reader's job as written trained meanwhile in the "
+       "caller's thread",
        expect="val RMSE lists equal and max |ΔW| == 0 for each of the three fixes and for the "
               "reader's job; the global RNG state after it equal")
 def _ahead(seed):
+    from threadpoolctl import threadpool_limits
+
+    from ... import forked
     from ..check_own import STEPS, prefetch_steps
 
     split = reader_data(seed)
+    calls = forked.STATS["calls"]
     old = torch.get_num_threads()
     torch.set_num_threads(1)
 
@@ -266,7 +272,7 @@ def _ahead(seed):
         model, _ = run_step("as written", split, seed=seed, epochs=2, watch=False)
         return model, torch.random.get_rng_state()
     try:
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), threadpool_limits(1, user_api="blas"):
             alone = {s: run_step(s, split, seed=seed, epochs=2) for s in STEPS[1:]}
             mine_alone, rng_alone = reader()
             prefetch_steps(split, seed=seed, epochs=2)
@@ -279,5 +285,6 @@ def _ahead(seed):
                for p, q in zip(a.parameters(), b.parameters()))
     same_val = all(list(alone[s][1].val_rmse) == list(ahead[s][1].val_rmse) for s in alone)
     same_rng = bool(torch.equal(rng, rng_alone))
-    return ({"max |ΔW|": diff, "val RMSE lists equal": same_val, "global RNG equal": same_rng},
+    return ({"max |ΔW|": diff, "val RMSE lists equal": same_val, "global RNG equal": same_rng,
+             "fixes trained in a second process": forked.STATS["calls"] - calls},
             diff == 0.0 and same_val and same_rng)
