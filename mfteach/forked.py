@@ -69,7 +69,8 @@ def _blas_on_one_thread() -> bool:
         return False
     one = all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
     if not one and _FORKED[0]:  # raised after we began forking: it may happen again, mid-fork
-        STATS["off"] = "numpy's BLAS ran on more than one thread after runs began in a child"
+        STATS["off"] = ("a BLAS library (numpy's, or scipy's own, loaded later) ran on more than "
+                        "one thread after runs began in a child")
     return one
 
 

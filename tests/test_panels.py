@@ -508,6 +508,45 @@ def test_sweep_points_that_arrive_together_are_drawn_once():
     assert "sweep:" not in p.status_text
 
 
+def test_points_that_arrived_with_a_failing_point_are_drawn_before_its_message():
+    """A sweep point that raises ends the sweep with a message; the points that arrived just
+    before it (in the same loop turn) are still drawn, as they were when each was drawn alone
+    (found by review: the queued drawing was dropped)."""
+    import asyncio
+    import time
+
+    from mfteach.ui import Sweep
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True)
+        await _until(lambda: p._job.phase == "done")
+        spec_of = p.sweep_of
+
+        def failing(v):
+            spec = spec_of(v)
+
+            def run(point):
+                if point[1] == 2:
+                    swept.append(point)
+                    raise RuntimeError("boom at point 2")
+                return spec.run(point)
+            return Sweep(spec.points, run)
+
+        p.sweep_of = failing
+        p.controls["x"].value = 2
+        await _until(lambda: p._job.values["x"] == 2 and p._job.phase == "sweep")
+        t = time.perf_counter()
+        while sum(pt[0] == 2 for pt in swept) < 3 and time.perf_counter() - t < 20:
+            time.sleep(0.01)                        # "a cell" blocks the loop meanwhile
+        await _until(lambda: p._job.phase == "done")
+        return p
+
+    p = _run_in_fresh_thread(scenario)
+    assert "boom at point 2" in p.status.value
+    assert list(p.view.line.get_ydata())[:2] == [20.0, 21.0]
+
+
 def test_sweep_points_that_arrive_apart_are_each_drawn():
     import asyncio
 

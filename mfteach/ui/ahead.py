@@ -157,6 +157,11 @@ def arrived(panel, kind, task):
             or point in job.sweep.done:
         return
     if task.error is not None:
+        try:
+            if job.draw_queued:  # the points that arrived before it are drawn first, as they came
+                panel._render(job, full=False)
+        except Exception:  # noqa: BLE001 - the point's own error is what the status shows
+            pass
         panel._failed(job, task.error)
         after(panel, job)
         return
