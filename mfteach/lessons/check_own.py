@@ -244,20 +244,25 @@ _WORKERS: list = []
 
 
 def _workers():
-    """Two background threads (one per core of a laptop), made on first use."""
+    """Background threads, made on first use: two (one per core of a laptop) when the runs train
+    in this process; one per fix when they train in second processes (``_train_ahead``), which
+    run at low priority: all three then start at once and share the cores the notebook's own
+    cells leave, instead of the third waiting for a core that frees up only at the end."""
     if not _WORKERS:
         from concurrent.futures import ThreadPoolExecutor
 
+        from .. import forked
         from .common import lower_priority
 
-        _WORKERS.append(ThreadPoolExecutor(2, thread_name_prefix="mfteach-steps",
+        n = len(STEPS) - 1 if forked.usable() else 2
+        _WORKERS.append(ThreadPoolExecutor(n, thread_name_prefix="mfteach-steps",
                                            initializer=lower_priority))
     return _WORKERS[0]
 
 
 def prefetch_steps(split: Split, *, seed=0, steps=STEPS[1:], epochs=EPOCHS, dim=64) -> int:
-    """Start ``steps`` now, two at a time in background threads (each in a second process where
-    ``mfteach.forked`` can: ``_train_ahead``), so that the cells which
+    """Start ``steps`` now in background threads (each in a second process where
+    ``mfteach.forked`` can: ``_train_ahead``; see ``_workers``), so that the cells which
     run them later find them done (``run_step`` waits for a run under way instead of training it
     twice). The same numbers as ``run_step`` alone: the models are built here, in the calling
     thread, as ``run_step`` builds them (their init draws from torch's global generator, which
