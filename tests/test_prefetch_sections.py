@@ -1,4 +1,4 @@
-"""What notebooks 02 and 03 start in the background at their data cell (``prefetch_sections``) is
+"""What notebooks 01, 02 and 03 start in the background at their data cell (``prefetch_sections``) is
 what their later cells ask for (03: also its timing, ``optimizer_timing``): the configs are read here from the notebooks' own source, so a
 cell changed without the lesson module (or the other way round) fails."""
 import re
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mfteach.lessons import initialization as lesson01
 from mfteach.lessons import regularization as lesson02
 from mfteach.lessons import skew as lesson03
 from mfteach.training import TrainConfig
@@ -41,9 +42,23 @@ def queued(monkeypatch):
         calls.append((data, list(configs)))
         return len(calls[-1][1])
 
+    monkeypatch.setattr(lesson01, "prefetch", record)
     monkeypatch.setattr(lesson02, "prefetch", record)
     monkeypatch.setattr(lesson03, "prefetch", record)
     return calls
+
+
+def test_notebook01_prefetches_what_its_cells_train(queued):
+    src = (SRC / "01_initialization.py").read_text()
+    assert "lesson.prefetch_sections(split, real)" in src
+    base = literal(src, "base = dict(")
+    inits = literal(src, 'inits = {"N(0,1)"')
+    assert re.search(r"train_many\(real, \[mf\.TrainConfig\(\*\*base, \*\*kw\) for kw in inits\.values\(\)\]\)", src)
+    assert base == lesson01.SETUP and inits == lesson01.REAL_INITS
+    split, real = object(), object()
+    assert lesson01.prefetch_sections(split, real) == 8 + 3
+    assert queued[1] == (real, [TrainConfig(**base, **kw) for kw in inits.values()])
+    assert queued[0][0] is split and len(queued[0][1]) == 8
 
 
 def test_notebook02_prefetches_what_its_cells_train(queued):

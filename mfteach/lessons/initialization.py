@@ -18,7 +18,7 @@ __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "i
            "cold_report", "warm_cold_rmse", "train_with_stds", "scale_under_optimizers",
            "BatchLoader", "first_rmse_exercise", "size_free_init_exercise",
            "catalogue_init_exercise", "SETUP", "COMPARED", "comparison_configs",
-           "prefetch_sections"]
+           "prefetch_sections", "REAL_INITS"]
 
 INIT_LABELS = {"default": "default N(0,1)", "normal": "normal(std)", "uniform": "uniform(std)",
                "xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal",
@@ -161,12 +161,20 @@ def comparison_configs(schemes=COMPARED, **train_kw) -> list:
     return [TrainConfig(init=scheme, **kw, **train_kw) for scheme, kw in schemes]
 
 
-def prefetch_sections(split) -> int:
+REAL_INITS = {"N(0,1)": dict(init="default"), "Xavier": dict(init="xavier_uniform"),
+              "N(0,0.1)": dict(init="normal", init_std=0.1)}   # section 9, MovieLens
+
+
+def prefetch_sections(split, real=None) -> int:
     """Start sections 4 and 5's runs on ``split`` now, in the background (``prefetch``): the
-    long N(0,1) run first (the notebook's longest, ~1.5 s), then ``init_comparison``'s. Run All
-    reaches them with most done; the same numbers as training them in their cells."""
-    return prefetch(split, [TrainConfig(init="default", epochs=LONG_EPOCHS, **SETUP),
-                            *comparison_configs(**SETUP)])
+    long N(0,1) run first (the notebook's longest, ~1.5 s), then ``init_comparison``'s; then
+    section 9's on ``real`` (MovieLens), if given. Run All reaches them with most done; the same
+    numbers as training them in their cells."""
+    n = prefetch(split, [TrainConfig(init="default", epochs=LONG_EPOCHS, **SETUP),
+                         *comparison_configs(**SETUP)])
+    if real is not None:
+        n += prefetch(real, [TrainConfig(**SETUP, **kw) for kw in REAL_INITS.values()])
+    return n
 
 
 def init_comparison(split, schemes=COMPARED, **train_kw):

@@ -80,9 +80,11 @@ _ = threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this 
 # %%
 # NBVAL_CHECK_OUTPUT
 split = notebook_data(cold_items=0.05, seed=SEED)
-# Section 4 trains the notebook's longest run (150 epochs) and section 5 one run per init scheme:
-# they start now, in the background, while you read; a cell that needs one still running waits.
-lesson.prefetch_sections(split)
+real = mf.random_split(mf.load_movielens_small(), seed=SEED)   # section 9: MovieLens, offline
+# Section 4 trains the notebook's longest run (150 epochs), section 5 one run per init scheme and
+# section 9 three on MovieLens: they start now, in the background, while you read; a cell that
+# needs one still running waits.
+lesson.prefetch_sections(split, real)
 print(split.train)
 print(split)
 c = lesson.cold_report(split)
@@ -491,8 +493,7 @@ ex1.hint()  # hints come one at a time; ex1.solution() shows a solution
 # `mf.load_movielens_100k()` downloads the classic 100k set once and caches it.)
 
 # %%
-real = mf.random_split(mf.load_movielens_small(), seed=SEED)
-print(real)
+print(real)  # loaded in the setup's data cell, so that its runs could start there
 
 # %%
 # NBVAL_CHECK_OUTPUT
