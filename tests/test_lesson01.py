@@ -52,40 +52,4 @@ def test_the_runs_prefetched_are_the_ones_sections_4_and_5_train(monkeypatch):
     monkeypatch.setattr(lesson01, "prefetch", lambda data, cfgs: queued.extend(cfgs) or len(cfgs))
     assert lesson01.prefetch_sections(object()) == len(asked)
     assert queued == asked
-    assert "lesson.prefetch_sections(split, real, seed=SEED)" in src
-
-
-def test_scale_table_started_ahead_in_a_second_process_is_the_table_computed_here(small, monkeypatch):
-    """prefetch_sections starts scale_under_optimizers's six runs in a child (call_ahead, where
-    mfteach.forked can): the table the cell then prints is the one computed in the kernel."""
-    import sys
-
-    import pytest
-    from threadpoolctl import threadpool_limits
-
-    import time
-
-    from mfteach import forked
-    from mfteach.lessons import common
-
-    if not sys.platform.startswith("linux"):
-        pytest.skip("fork: Linux only")
-    monkeypatch.delenv(forked.ENV, raising=False)
-    monkeypatch.setattr(forked, "_FAILED", [0])
-    monkeypatch.setattr(lesson01, "prefetch", lambda data, configs: 0)  # only the call ahead
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1, user_api="blas"):
-            here = lesson01.scale_under_optimizers(small, seed=3)
-            calls = forked.STATS["calls"]
-            assert lesson01.prefetch_sections(small, seed=3) == 6
-            job = common._CALLS[("scale_under_optimizers", id(small), 3)]
-            t = time.perf_counter()
-            while not (job.running() or job.done()) and time.perf_counter() - t < 10:
-                time.sleep(0.01)  # begun (a cell asking before that computes it itself)
-            ahead = lesson01.scale_under_optimizers(small, seed=3)
-            assert forked.STATS["calls"] == calls + 1  # the six came back from one child
-    finally:
-        torch.set_num_threads(old)
-    assert ahead == here
+    assert "lesson.prefetch_sections(split)" in src

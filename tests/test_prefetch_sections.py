@@ -48,21 +48,17 @@ def queued(monkeypatch):
     return calls
 
 
-def test_notebook01_prefetches_what_its_cells_train(queued, monkeypatch):
+def test_notebook01_prefetches_what_its_cells_train(queued):
     src = (SRC / "01_initialization.py").read_text()
-    assert "lesson.prefetch_sections(split, real, seed=SEED)" in src
+    assert "lesson.prefetch_sections(split, real)" in src
     base = literal(src, "base = dict(")
     inits = literal(src, 'inits = {"N(0,1)"')
     assert re.search(r"train_many\(real, \[mf\.TrainConfig\(\*\*base, \*\*kw\) for kw in inits\.values\(\)\]\)", src)
     assert base == lesson01.SETUP and inits == lesson01.REAL_INITS
-    assert "lesson.scale_under_optimizers(split, seed=SEED)" in src
     split, real = object(), object()
-    asked = []
-    monkeypatch.setattr(lesson01, "call_ahead", lambda key, fn, *args: asked.append((key, fn, args)) or True)
-    assert lesson01.prefetch_sections(split, real, seed=4) == 8 + 6 + 3
-    assert queued[0][0] is split and len(queued[0][1]) == 8
-    assert asked == [(("scale_under_optimizers", id(split), 4), lesson01._scale_vals, (split, 4))]
+    assert lesson01.prefetch_sections(split, real) == 8 + 3
     assert queued[1] == (real, [TrainConfig(**base, **kw) for kw in inits.values()])
+    assert queued[0][0] is split and len(queued[0][1]) == 8
 
 
 def test_notebook02_prefetches_what_its_cells_train(queued):

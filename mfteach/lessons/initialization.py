@@ -11,8 +11,7 @@ from ..model import init_std as scheme_std  # (a panel parameter is called init_
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, Slider, panel_factory, plots
 from .article import BatchLoader  # the article loop's data_loader (re-exported)
-from .common import (Run, call_ahead, called, grid, kept_run, notebook_data, prefetch, thread_map,
-                     train_many, trained)
+from .common import Run, grid, kept_run, notebook_data, prefetch, thread_map, train_many, trained
 from .exercises import Exercise, check_init_function, close_to
 
 __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
@@ -166,16 +165,13 @@ REAL_INITS = {"N(0,1)": dict(init="default"), "Xavier": dict(init="xavier_unifor
               "N(0,0.1)": dict(init="normal", init_std=0.1)}   # section 9, MovieLens
 
 
-def prefetch_sections(split, real=None, *, seed=0) -> int:
+def prefetch_sections(split, real=None) -> int:
     """Start sections 4 and 5's runs on ``split`` now, in the background (``prefetch``): the
-    long N(0,1) run first (the notebook's longest, ~1.5 s), then ``init_comparison``'s, then
-    ``scale_under_optimizers(split, seed)``'s six (in a second process only: ``call_ahead``);
-    then section 9's on ``real`` (MovieLens), if given. Run All reaches them with most done; the
-    same numbers as training them in their cells. Returns how many runs it queued."""
+    long N(0,1) run first (the notebook's longest, ~1.5 s), then ``init_comparison``'s; then
+    section 9's on ``real`` (MovieLens), if given. Run All reaches them with most done; the same
+    numbers as training them in their cells."""
     n = prefetch(split, [TrainConfig(init="default", epochs=LONG_EPOCHS, **SETUP),
                          *comparison_configs(**SETUP)])
-    n += len(SCALES) * 2 * call_ahead(("scale_under_optimizers", id(split), seed),
-                                      _scale_vals, split, seed)
     if real is not None:
         n += prefetch(real, [TrainConfig(**SETUP, **kw) for kw in REAL_INITS.values()])
     return n
@@ -266,19 +262,12 @@ SCALES = {"N(0, 0.05) both": (0.05, 0.05), "Xavier's 5k/1M scales": XAVIER_1M,
 def scale_under_optimizers(split, seed=0) -> list:
     """Validation RMSE of three init scales (one shared, Xavier's mismatched pair for a 1M-item
     catalogue, a tiny one) under Adam and under SGD: rows for a table (runs two at a time)."""
-    vals = called(("scale_under_optimizers", id(split), seed))  # started ahead, if it was
-    if vals is None:
-        vals = _scale_vals(split, seed, thread_map)
+    jobs = [(name, o) for name in SCALES for o in ("adam", "sgd")]
+    vals = dict(zip(jobs, thread_map(lambda j: train_with_stds(split, *SCALES[j[0]], j[1], seed=seed)
+                                     .val_rmse[-1], jobs)))
     return [{"init": name, "user std": f"{su:.2g}", "item std": f"{sv:.2g}",
              **{OPTIMIZER_SETUPS[o][0]: round(vals[name, o], 3) for o in ("adam", "sgd")}}
             for name, (su, sv) in SCALES.items()]
-
-
-def _scale_vals(split, seed, map_=lambda fn, xs: [fn(x) for x in xs]) -> dict:
-    """{(scale name, optimizer): final validation RMSE} of ``scale_under_optimizers``'s runs."""
-    jobs = [(name, o) for name in SCALES for o in ("adam", "sgd")]
-    return dict(zip(jobs, map_(lambda j: train_with_stds(split, *SCALES[j[0]], j[1], seed=seed)
-                               .val_rmse[-1], jobs)))
 
 
 # -- exercises -----------------------------------------------------------------------------------

@@ -82,9 +82,9 @@ _ = threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this 
 split = notebook_data(cold_items=0.05, seed=SEED)
 real = mf.random_split(mf.load_movielens_small(), seed=SEED)   # section 9: MovieLens, offline
 # Section 4 trains the notebook's longest run (150 epochs), section 5 one run per init scheme and
-# six with two scales, section 9 three on MovieLens: they start now, in the background, while
-# you read; a cell that needs one still running waits.
-lesson.prefetch_sections(split, real, seed=SEED)
+# section 9 three on MovieLens: they start now, in the background, while you read; a cell that
+# needs one still running waits.
+lesson.prefetch_sections(split, real)
 print(split.train)
 print(split)
 c = lesson.cold_report(split)
