@@ -52,4 +52,4 @@ def test_the_runs_prefetched_are_the_ones_sections_4_and_5_train(monkeypatch):
     monkeypatch.setattr(lesson01, "prefetch", lambda data, cfgs: queued.extend(cfgs) or len(cfgs))
     assert lesson01.prefetch_sections(object()) == len(asked)
     assert queued == asked
-    assert "lesson.prefetch_sections(split)" in src
+    assert "lesson.prefetch_sections(split, real)" in src
