@@ -92,17 +92,6 @@ def test_steps_trained_ahead_are_the_steps_trained_alone(small_split):
         lesson.prefetch_steps(small_split, steps=("+ dropout",))
 
 
-def _same_state(a, b):
-    """Two ``to_state`` records (nested dicts, lists, tensors, numbers) hold the same values."""
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same_state(x, y) for x, y in zip(a, b))
-    if isinstance(a, torch.Tensor):
-        return torch.equal(a, b)
-    return a == b or (a != a and b != b)  # NaN == NaN here
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
 def test_steps_trained_ahead_in_a_second_process_are_the_steps_trained_alone(small_split,
                                                                               monkeypatch):
@@ -130,7 +119,7 @@ def test_steps_trained_ahead_in_a_second_process_are_the_steps_trained_alone(sma
         torch.set_num_threads(old)
     for s in steps:
         assert type(ahead[s][0]).__name__ == type(alone[s][0]).__name__  # (a class per model)
-        assert _same_state(ahead[s][1].to_state(), alone[s][1].to_state())
+        _same_record(ahead[s][1], alone[s][1])  # the whole record, field for field
         for a, b in zip(ahead[s][0].state_dict().values(), alone[s][0].state_dict().values()):
             assert torch.equal(a, b)
         assert str(diagnose(ahead[s][1])) == str(diagnose(alone[s][1]))  # what 05 reads
