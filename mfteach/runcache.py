@@ -172,6 +172,13 @@ def load(data, config, tag: str | None = None) -> History | None:
         return None
 
 
+def has(data, config) -> bool:
+    """Whether this run is kept (a file by its name: ``load`` may still find it damaged)."""
+    where = folder()
+    return (where is not None and _usable(data, config)
+            and (where / f"{_name(data, config, None)}.pt").is_file())
+
+
 def save(data, config, history: History, tag: str | None = None) -> bool:
     """Keep ``history``; True if it was written. Never raises for a folder that cannot be
     written (one warning, then the cache is skipped)."""

@@ -399,7 +399,7 @@ def _toy(calls, swept, points=5, point_s=0.0, compute_s=0.0, **kw):
             self.ax = fig.subplots()
             self.line, = self.ax.plot([], [], "o-")
             self.ax.set(xlim=(-1, points), ylim=(0, 120))
-            self.sweep_axes, self.seen = [self.ax], None
+            self.sweep_axes, self.seen, self.previews = [self.ax], None, []
 
         def update(self, r, pinned=None, sweep=None):
             self.seen = sweep
@@ -409,6 +409,10 @@ def _toy(calls, swept, points=5, point_s=0.0, compute_s=0.0, **kw):
         def update_sweep(self, r, pinned, sweep):
             self.update(r, pinned, sweep)
             return self.sweep_axes
+
+        def update_preview(self, r, pinned, values, sweep):  # used only with preview=
+            self.previews.append((r, values["x"]))
+            self.update(r, pinned, sweep)
 
     def compute(v):
         import time
@@ -829,3 +833,152 @@ def test_ctrl_c_during_a_move_does_not_leave_the_worker_paused():
             return p in WORKER._busy, WORKER._moving()
 
     assert _run_in_fresh_thread(scenario) == (False, False)
+
+
+# -- a long move's first look: a shorter run drawn while the full one trains ----------------------
+def _long(v):
+    return {"x": 0} if v["x"] >= 5 else None  # "x ≥ 5 trains long; x = 0 is its first part"
+
+
+def _watched(p):
+    """What the panel put on screen, in order: ("preview"/"full", result, status just after)."""
+    seen = []
+    draw, look = p._render, p._preview
+
+    def render(job, full):
+        draw(job, full)
+        if full:
+            seen.append(("full", job.result, p.status_text))
+
+    def preview(job):
+        n = len(p.view.previews)
+        look(job)
+        if len(p.view.previews) > n:
+            seen.append(("preview", p.view.previews[-1][0], p.status_text))
+    p._render, p._preview = render, preview
+    return seen
+
+
+def test_a_long_move_draws_a_shorter_run_first_then_its_own():
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True, preview=_long)
+        await _until(lambda: p._job.phase == "done")
+        seen = _watched(p)
+        p.controls["x"].value = 8
+        await _until(lambda: p._job.phase == "done")
+        first = list(seen)
+        p.controls["x"].value = 3                   # short: no first look
+        await _until(lambda: p._job.phase == "done")
+        p.controls["x"].value = 9                   # its first look is in the cache now
+        await _until(lambda: p._job.phase == "done")
+        return p, calls, first, seen
+
+    p, calls, first, seen = _run_in_fresh_thread(scenario)
+    assert [(k, r) for k, r, _ in first] == [("preview", 0), ("full", 8)]
+    assert "showing x=0 while x=8 trains" in first[0][2] and "computed in" in first[0][2]
+    assert "showing" not in first[1][2] and "x=8" in first[1][2]
+    assert calls == [1, 0, 8, 3, 9]                 # x = 0 computed once, for the first look
+    assert [(k, r) for k, r, _ in seen[2:]] == [("full", 3), ("preview", 0), ("full", 9)]
+    assert "from cache" in seen[3][2]
+    assert p.result == 9 and p.view.previews == [(0, 8), (0, 9)]
+
+
+def test_a_burst_of_long_moves_looks_first_only_at_the_last():
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True, preview=_long)
+        await _until(lambda: p._job.phase == "done")
+        for x in range(5, 10):                      # no loop turn between the moves
+            p.controls["x"].value = x
+        await _until(lambda: p._job.phase == "done")
+        return p, calls
+
+    p, calls = _run_in_fresh_thread(scenario)
+    assert calls == [1, 0, 9] and p.view.previews == [(0, 9)] and p.result == 9
+
+
+def test_code_and_a_panel_outside_a_kernel_never_draw_a_first_look():
+    """``set`` from a cell waits for the full run anyway: a first look would only cost it a
+    drawing. Without a loop every move is computed at once, so there is nothing to look at."""
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True, preview=_long)
+        p.set(x=8)
+        return p, calls
+
+    p, calls = _run_in_fresh_thread(scenario)
+    assert calls == [1, 8] and p.view.previews == []
+    calls = []
+    q = _toy(calls, [], preview=_long)
+    q.controls["x"].value = 8
+    assert calls == [1, 8] and q.view.previews == [] and q.result == 8
+
+
+@pytest.mark.parametrize("fault", ["preview_of", "compute", "view"])
+def test_a_first_look_that_fails_is_skipped_and_the_move_still_draws(fault):
+    def compute_fails(v):
+        if v["x"] == 0:
+            raise ValueError("no x = 0 here")
+        return v["x"]
+
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True,
+                 preview=(lambda v: 1 / 0) if fault == "preview_of" else _long)
+        if fault == "compute":
+            p.compute = compute_fails
+        if fault == "view":
+            p.view.update_preview = lambda *a: 1 / 0
+        await _until(lambda: p._job.phase == "done")
+        seen = _watched(p)
+        p.controls["x"].value = 8
+        await _until(lambda: p._job.phase == "done")
+        return p, seen
+
+    p, seen = _run_in_fresh_thread(scenario)
+    assert [(k, r) for k, r, _ in seen] == [("full", 8)] and p.result == 8
+    assert "⚠" not in seen[0][2] and "showing" not in seen[0][2]
+
+
+def test_reg_panel_shows_a_long_run_s_first_epochs_and_ends_on_the_run_itself(monkeypatch):
+    """Notebook 02: epochs 15 → 40 draws the 15-epoch run it goes on from, said so on the plot;
+    then the 40-epoch run, the same numbers as training it from scratch."""
+    import mfteach.ui.panel as panel_mod
+
+    monkeypatch.setattr(panel_mod, "in_kernel", lambda: True)   # background, as in a kernel
+
+    async def scenario():
+        p = regularization.reg_panel(reg="l1_batch", reg_strength=0.03)
+        shots = []
+        look = p.view.update_preview
+
+        def update_preview(run, pinned, values, sweep):
+            look(run, pinned, values, sweep)
+            shots.append((run.history.config.epochs, p.view.curves.ax.get_title(),
+                          len(p.view.sweep.now.get_xdata())))
+        p.view.update_preview = update_preview
+        p.wait()
+        p.controls["epochs"].value = 40
+        await _until(lambda: p._job.phase in ("sweep", "done"))
+        return p, shots
+
+    p, shots = _run_in_fresh_thread(scenario)
+    assert shots == [(15, "Training curves: epoch 15 of 40, still training", 0)]
+    assert p.view.curves.ax.get_title() == "Training curves"
+    assert len(p.view.sweep.now.get_xdata()) == 1   # the live point is back, for the full run
+    h = p.result.history
+    fresh = mf.train(regularization._data(True), regularization.reg_config("l1_batch", 0.03, 40))
+    assert h.config.epochs == 40 and h.val_rmse == fresh.val_rmse
+    assert np.array_equal(h.factors()[1], fresh.factors()[1])
+
+
+def test_reg_panel_looks_first_only_when_much_is_left_to_train():
+    p = regularization.reg_panel()
+    v = dict(p.values)
+    assert v["epochs"] == 15 and p.preview_of(v) is None          # 15 epochs: ≈ 0.2 s
+    assert p.preview_of({**v, "epochs": 40}) == {**v, "epochs": 15}  # the run it goes on from
+    assert p.preview_of({**v, "epochs": 30}) is None              # 15 to go: not worth a look
+    fresh = {**v, "reg_strength": 0.0777}                         # nothing at hand: the first 5
+    assert p.preview_of({**fresh, "epochs": 40}) == {**fresh, "epochs": 5}
+    assert p.preview_of({**fresh, "epochs": 20}) == {**fresh, "epochs": 5}

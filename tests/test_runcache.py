@@ -71,6 +71,20 @@ def test_trained_reads_another_kernels_run(cache, small):
     same(h1, h2)
 
 
+def test_epochs_at_hand_counts_memory_disk_and_the_run_it_would_go_on_from(cache, small):
+    """What a panel asks before showing a long run's first epochs: how much needs no training."""
+    cfg = mf.TrainConfig(epochs=6)
+    assert common.epochs_at_hand(small, cfg) == 0 and not runcache.has(small, cfg)
+    common.trained(small, cfg.replace(epochs=2))
+    assert common.epochs_at_hand(small, cfg) == 2                 # goes on from 2 epochs
+    assert common.epochs_at_hand(small, cfg.replace(epochs=1)) == 0  # nothing shorter than 1
+    common.trained(small, cfg)
+    assert common.epochs_at_hand(small, cfg) == 6                 # in memory
+    common._RUNS.clear()                                          # a new kernel
+    assert runcache.has(small, cfg) and common.epochs_at_hand(small, cfg) == 6  # on disk
+    assert common.epochs_at_hand(small, cfg.replace(lr=0.03)) == 0
+
+
 def test_the_key_follows_data_config_and_code(cache, small, monkeypatch):
     cfg = mf.TrainConfig(epochs=2)
     k = runcache.key(small, cfg)

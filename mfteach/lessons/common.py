@@ -17,7 +17,7 @@ from .background import Gate as _Gate, Later as _Later, cores
 from .background import lower_priority  # (check_own imports it from here too)
 
 __all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
-           "prefetch", "kept_run", "call_ahead", "called"]
+           "prefetch", "kept_run", "call_ahead", "called", "epochs_at_hand"]
 
 
 def notebook_data(item_zipf=1.2, user_zipf=0.8, noise=0.5, cold_items=0.0, n_items=1500,
@@ -153,6 +153,20 @@ def _shorter(data, cfg):
         if c.replace(epochs=cfg.epochs) == cfg and can_resume(h, data, cfg):
             return h
     return None
+
+
+def epochs_at_hand(data, config) -> int:
+    """How many of ``config``'s epochs ``trained`` has without training: all of them when the run
+    is in memory or kept on disk, else those of the longest shorter run it would go on from (0:
+    none). What a panel asks before showing a long run's first epochs."""
+    cfg = _config(config)
+    with _RUNS_LOCK:
+        if (id(data), cfg) in _RUNS:
+            return cfg.epochs
+    if runcache.has(data, cfg):
+        return cfg.epochs
+    shorter = _shorter(data, cfg)
+    return 0 if shorter is None else shorter.config.epochs
 
 
 def _load_or_train(data, cfg, shorter=None):

@@ -11,7 +11,7 @@ from ..preprocessing import BUCKETS, popularity_buckets
 from ..training import TrainConfig
 from ..ui import Choice, Panel, Slider, Sweep, Toggle, panel_factory, plots
 from ..ui.progress import progress_bar
-from .common import Run, grid, notebook_data, prefetch, train_many, trained
+from .common import Run, epochs_at_hand, grid, notebook_data, prefetch, train_many, trained
 from .exercises import Exercise
 
 __all__ = ["REGULARIZERS", "reg_config", "reg_sweep", "u_point", "sweep_strengths", "reg_panel", "critical_weight_decay",
@@ -97,27 +97,36 @@ class _RegView:
         self.buckets = plots.NormsByBucket(d)
         self.all = (self.curves, self.sweep, self.spectrum, self.buckets)
         self.sweep_axes = [b]  # what a sweep point changes (redrawn alone as points fill in)
+        self.titles = {p: p.ax.get_title() for p in (self.curves, self.spectrum)}
 
-    def update(self, run, pinned=None, sweep=None):
-        h = run.history
-        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
+    def update(self, run, pinned=None, sweep=None, epochs=None):
+        h, k = run.history, len(run.history.epochs) - 1
+        for p, first in self.titles.items():  # a first look says which epoch it shows
+            p.ax.set_title(first if epochs is None else f"{first}: epoch {k} of {epochs}, still "
+                           "training" if p is self.curves else f"{first} (epoch {k})")
+        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None,
+                           epochs=epochs)
         if sweep is None:
             self.sweep.message("No regularizer: no U-curve.\nChoose one above.")
         else:
-            self.update_sweep(run, pinned, sweep)
+            self.update_sweep(run, pinned, sweep, live=epochs is None)
         self.spectrum.update(*h.factors(), pinned=pinned.history.factors() if pinned else None)
-        self.buckets.update(h, pinned.history if pinned else None)
+        self.buckets.update(h, pinned.history if pinned else None, epochs=epochs)
 
-    def update_sweep(self, run, pinned, sweep):
-        """The U-curve with the points finished so far (the others wait as gaps)."""
+    def update_preview(self, run, pinned, values, sweep):
+        """A first look while a longer run trains (ui/preview.py): no live point on its U-curve."""
+        self.update(run, pinned, sweep, epochs=int(values["epochs"]))
+
+    def update_sweep(self, run, pinned, sweep, live=True):
+        """The U-curve so far (unfinished points wait as gaps); ``live``: this run marked on it."""
         e, nan = run.extra, (np.nan, np.nan)
         got = [sweep.done.get(p, nan) for p in sweep.points]
         same = pinned is not None and pinned.extra["label"] == e["label"]  # A on this λ axis
         self.sweep.update([p[-1] for p in sweep.points], [v for v, _ in got], [t for _, t in got],
-                          current=(e["reg_strength"], run.history.val_rmse[-1]),
+                          current=(e["reg_strength"], run.history.val_rmse[-1]) if live else None,
                           mean_rmse=run.mean_rmse, xlabel=f"λ of {e['label']} (log scale)",
                           pinned=(pinned.extra["reg_strength"], pinned.history.val_rmse[-1])
-                          if same else None, pending=sum(p not in sweep.done for p in sweep.points))
+                          if same and live else None, pending=sum(p not in sweep.done for p in sweep.points))
         return self.sweep_axes
 
     def message(self, text):
@@ -178,8 +187,14 @@ def reg_panel(*, reg="l2_batch", reg_strength=0.05, skewed=True, epochs=15,
                        for x in sweep_strengths(v["reg"]))
         return Sweep(points, lambda point: u_point(*point))
 
+    def preview(v, worth=20):  # ≥ 20 epochs to train (≈ 0.3 s on 2 cores): a first look at the
+        e = int(v["epochs"])     # shorter run it goes on from, else at its first 5 epochs
+        have = epochs_at_hand(_data(v["skewed"]), reg_config(v["reg"], v["reg_strength"], e))
+        return {**v, "epochs": have or 5} if e - have >= worth else None
+
     return Panel(controls, compute, _RegView, title="Regularization: strength, kind and the U-curve",
-                 describe=_describe_reg, links=links, projector=projector, sweep=sweep)
+                 describe=_describe_reg, links=links, projector=projector, sweep=sweep,
+                 preview=preview)
 
 
 # -- experiments ---------------------------------------------------------------------------------

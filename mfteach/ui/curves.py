@@ -16,6 +16,7 @@ class RmseCurves(_Plot):
     update(history, mean_rmse=None, truth_rmse=None, pinned=None): ``mean_rmse`` is predicting the
     global mean, ``truth_rmse`` the true model (synthetic data). A divergence is marked with an ✕
     at the last finite epoch. ``pinned``: another history drawn faintly ("A" of an A/B comparison).
+    ``epochs``: the x axis runs this far at least (a run still training: its curves stop early).
     """
 
     def __init__(self, ax=None, *, log=False, title="Training curves"):
@@ -43,7 +44,7 @@ class RmseCurves(_Plot):
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper right", fontsize="small")
 
-    def update(self, history, mean_rmse=None, truth_rmse=None, pinned=None):
+    def update(self, history, mean_rmse=None, truth_rmse=None, pinned=None, epochs=None):
         self._clear_message()
         ep = history.epochs
         self.train_line.set_data(ep, history.train_rmse)
@@ -68,7 +69,7 @@ class RmseCurves(_Plot):
         vals = _finite(list(history.train_rmse) + list(history.val_rmse)
                        + ([] if pinned is None else list(pinned.train_rmse) + list(pinned.val_rmse))
                        + [v for v in (mean_rmse, truth_rmse) if v is not None])
-        n_ep = max(len(ep), len(pinned.epochs) if pinned is not None else 0)
+        n_ep = max(len(ep), len(pinned.epochs) if pinned is not None else 0, (epochs or 0) + 1)
         self.ax.set_xlim(-0.3, max(n_ep - 1, 1) + 0.3)
         if len(vals):  # the data fills the lower ~60%: the legend sits above it, never on it
             lo, hi = vals.min(), vals.max()

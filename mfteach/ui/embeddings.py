@@ -85,7 +85,8 @@ class NormsByBucket(_Plot):
         self.ax.set_title(title)
         self.ax.grid(True, alpha=0.3)
 
-    def update(self, history, pinned=None):
+    def update(self, history, pinned=None, epochs=None):
+        """``epochs``: the x axis runs this far at least (a run still training)."""
         self._clear_message()
         b = _bucket_of_items(history)
         norms = np.stack(history.item_norms)  # (epochs+1, n_items)
@@ -113,7 +114,8 @@ class NormsByBucket(_Plot):
             else:
                 line.set_data([], [])
                 line.set_label(f"_{name}")
-        n_ep = max(len(history.epochs), len(pinned.epochs) if pinned is not None else 0)
+        n_ep = max(len(history.epochs), len(pinned.epochs) if pinned is not None else 0,
+                   (epochs or 0) + 1)
         self.ax.set_xlim(-0.3, max(n_ep - 1, 1) + 0.3)
         self.ax.set_ylim(0, top * 1.6 + 1e-6)  # headroom: the legend sits above the curves
         self.ax.legend(fontsize="small", title="bucket (train ratings: 0 / 1–5 / 6–100 / >100)",

@@ -19,7 +19,7 @@ from typing import Callable
 
 from .controls import (Choice, Slider, Toggle, log_options, make_widget, retarget, set_widget,
                        settle)
-from . import ahead as ahead_
+from . import ahead as ahead_, preview as preview_
 from .cache import ResultCache
 from .display import PanelDisplay
 from .jobs import Job, Scheduler, Sweep, SweepState, running_loop, in_kernel
@@ -60,13 +60,16 @@ class Panel(PanelDisplay):
     ahead: in background mode, compute the next step either side of the control moved last
         while idle (None: on unless $MFTEACH_AHEAD is 0). The same results as computing them on
         the move: they only land in the cache earlier.
+    preview: values → a cheaper setting whose run is the first part of this one's, or None (a
+        long move draws it first: ``view.update_preview(result, pinned, values, sweep)``).
     """
 
     def __init__(self, controls, compute: Callable, make_view: Callable, *, title="",
                  describe: Callable | None = None, code: Callable | None = None,
                  links: Callable | None = None, figsize=(11, 6.5), dpi=80, projector=False,
                  cache_size=64, cache_bytes=256 * 2**20, debug=False, sweep: Callable | None = None,
-                 background: bool | None = None, ahead: bool | None = None):
+                 background: bool | None = None, ahead: bool | None = None,
+                 preview: Callable | None = None):
         import ipywidgets as w
         from matplotlib.figure import Figure
 
@@ -78,6 +81,7 @@ class Panel(PanelDisplay):
         self.projector, self.dpi, self.debug = projector, dpi, debug
         self.cache = ResultCache(cache_size, cache_bytes)
         self.sweep_of = sweep
+        self.preview_of = preview
         self._points = ResultCache(1024, 64 * 2**20)   # sweep point → its result
         self._job = None
         # auto (None): in a Jupyter kernel only; True: any running loop (tests drive one)
@@ -209,7 +213,7 @@ class Panel(PanelDisplay):
         """A control moved: in a kernel, queue the work and return at once (the next message can
         be read); elsewhere, do it now."""
         if self.scheduler.background:
-            self._submit()
+            self._submit(preview=True)
         else:
             self.update()
 
@@ -250,11 +254,14 @@ class Panel(PanelDisplay):
             self._inline = prev
         return self
 
-    def _submit(self) -> Job:
+    def _submit(self, preview=False) -> Job:
+        """Queue the current values' job (``preview``: a move from the front end; preview.py)."""
         self._apply_links()
         values = self.values
         job = Job(values, self._key(values), time.perf_counter())
         job.cached = job.key in self.cache
+        if preview and not job.cached and preview_.setting(self, job) is not None:
+            job.phase = "preview"
         self._job = job                    # supersedes whatever was pending ...
         if self.scheduler.background:
             ahead_.WORKER.cancel(self, keep=job.key)  # ... and the worker's stale guesses
@@ -277,7 +284,8 @@ class Panel(PanelDisplay):
         out, err = io.StringIO(), io.StringIO()
         try:  # anything printed lands in the panel's log, nothing is lost
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                {"compute": self._compute, "draw": self._draw, "sweep": self._sweep}[job.phase](job)
+                {"preview": self._preview, "compute": self._compute, "draw": self._draw,
+                 "sweep": self._sweep}[job.phase](job)
         except Exception as e:  # a safety net: never a traceback from a loop callback
             self._failed(job, e)
         except BaseException:  # Ctrl-C in a cell's set(): the worker must not wait for this move
@@ -297,6 +305,9 @@ class Panel(PanelDisplay):
     def _failed(self, job, e):
         job.phase = "done"
         self.status.value = f"<span style='color:#D55E00'>⚠ {html.escape(repr(e))}</span>"
+
+    def _preview(self, job):  # a first look (preview.py)
+        preview_.draw(self, job)
 
     def _compute(self, job):
         t = time.perf_counter()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["fmt", "retraining_html", "status_html"]
+__all__ = ["fmt", "preview_html", "retraining_html", "status_html"]
 
 
 def fmt(v) -> str:
@@ -17,6 +17,18 @@ def _settings(values) -> str:
 def retraining_html(values) -> str:
     """Shown the moment a control moves, while the retrain runs."""
     return f"<div style='font-size:1.05em;color:#666'>⏳ retraining with {_settings(values)} …</div>"
+
+
+def preview_html(shown, training, computed, drawn) -> str:
+    """Shown with a first look: the shorter run on screen (``shown``, values) while the move's
+    own run (``training``) trains; only the settings that differ are named. ``computed``: its
+    seconds, or None when it came from the cache."""
+    diff = [k for k in training if shown.get(k) != training[k]]
+    now = _settings({k: shown[k] for k in diff})
+    goal = _settings({k: training[k] for k in diff})
+    how = "from cache" if computed is None else f"computed in {computed:.2f} s"
+    return (f"<div style='font-size:1.05em;color:#666'>⏳ showing {now} while {goal} trains … "
+            f"({how}, drawn in {drawn:.2f} s)</div>")
 
 
 def status_html(line, msg, job, seconds, pinned_values=None) -> str:
