@@ -9,7 +9,9 @@ every panel as a student would (slider: an arrow key; dropdown: the next option;
 click). In the page, a capture listener stamps the key press and every `load` of a panel's
 <img> (`performance.now()`, no round trip through Playwright): "new plot" is the first image
 loaded after the press, "last change" the last one once the status says the work is done (no ⏳,
-no "sweep: run k/n"). Moves answered from the cache are counted, and marked.
+no "sweep: run k/n"), "own plot" the move's own run (later than "new plot" when a long run shows a
+first look: a shorter run drawn while it trains, ui/preview.py). Moves answered from the cache are
+counted, and marked.
 
 Voilà: for each notebook, the classroom command (`mfteach voila NN`: `voila` with
 `mfteach.cli.voila_args()`, i.e. preheated kernels), started and left until its pool is filled
@@ -53,7 +55,9 @@ PANELS_DRAWN = """(n) => { const imgs = [...document.querySelectorAll('.mfteach-
 LISTEN = """() => { if (window.__mf) return; window.__mf = {t0: null, loads: [], srcs: 0};
   document.addEventListener('keydown', () => { window.__mf = {t0: performance.now(), loads: [], srcs: 0}; }, true);
   document.addEventListener('load', e => { const t = e.target;
-    if (t.tagName === 'IMG' && t.closest('.mfteach-panel')) window.__mf.loads.push(performance.now()); }, true);
+    if (t.tagName === 'IMG' && t.closest('.mfteach-panel')) { window.__mf.loads.push(performance.now());
+      const st = t.closest('.mfteach-panel').querySelector('.mfteach-status');
+      if (st && st.innerText.includes('⏳ showing')) window.__mf.looks = (window.__mf.looks || 0) + 1; } }, true);
   new MutationObserver(ms => { for (const m of ms) if (m.target.tagName === 'IMG') window.__mf.srcs++; })
     .observe(document.body, {subtree: true, attributes: true, attributeFilter: ['src']}); }"""
 # Done: the panel's status is final and every new src has loaded.
@@ -124,14 +128,16 @@ def move(page, panel, kind, el, step, timeout_ms=30_000):
         return {"no_new_image": True, "status": status.inner_text()[:200]}
     m = page.evaluate("() => window.__mf")
     text = status.inner_text()
+    looks = min(m.get("looks", 0), len(m["loads"]) - 1)  # first looks shown before its own run
     out = {"new_plot": (m["loads"][0] - m["t0"]) / 1000, "last_change": (m["loads"][-1] - m["t0"]) / 1000,
+           "own_plot": (m["loads"][looks] - m["t0"]) / 1000, "first_look": looks > 0,
            "images": len(m["loads"]), "cached": "from cache" in text}
     # the kernel's own times, as the status reports them: what is left of "new plot" is the
     # way there and back (messages, the front end, the PNG shown)
     k = re.search(r"computed in ([0-9.]+) s, drawn in ([0-9.]+) s", text)
     if k:
         out["kernel_compute"], out["kernel_draw"] = float(k[1]), float(k[2])
-        out["round_trip"] = round(out["new_plot"] - out["kernel_compute"] - out["kernel_draw"], 4)
+        out["round_trip"] = round(out["own_plot"] - out["kernel_compute"] - out["kernel_draw"], 4)
     return out
 
 
@@ -180,6 +186,8 @@ def bench_lab(browser, srv, name, moves, deadline, think=0.0, read=0.0):
                     "kind": kind, "moves": rows,
                     "new_plot": stats([r["new_plot"] for r in fresh]),
                     "last_change": stats([r["last_change"] for r in fresh]),
+                    "own_plot": stats([r["own_plot"] for r in fresh]),
+                    "first_looks": sum(r.get("first_look", False) for r in fresh),
                     "new_plot_cached": stats([r["new_plot"] for r in rows if r["cached"]]),
                     "kernel_compute": stats([r["kernel_compute"] for r in fresh if "kernel_compute" in r]),
                     "kernel_draw": stats([r["kernel_draw"] for r in fresh if "kernel_draw" in r]),
@@ -188,7 +196,9 @@ def bench_lab(browser, srv, name, moves, deadline, think=0.0, read=0.0):
                 if c["new_plot"]:
                     print(f"  {name[:2]} {key:52s} new plot {c['new_plot']['median']:5.2f} s "
                           f"(p90 {c['new_plot']['p90']:.2f}, max {c['new_plot']['max']:.2f}); last "
-                          f"change ≤ {c['last_change']['max']:.2f} s; {len(fresh)} retrains, "
+                          f"change ≤ {c['last_change']['max']:.2f} s; {len(fresh)} retrains"
+                          + (f" ({c['first_looks']} with a first look: own run drawn at median "
+                             f"{c['own_plot']['median']:.2f} s)" if c["first_looks"] else "") + ", "
                           f"{len(rows) - len(fresh)} cached; kernel: compute "
                           f"{(c['kernel_compute'] or {}).get('median', float('nan')):.2f} s + draw "
                           f"{(c['kernel_draw'] or {}).get('median', float('nan')):.2f} s, round trip "
@@ -350,6 +360,9 @@ def main(argv=None):
              for r in c["moves"] if not r["cached"]]
     out["summary"] = {"new_plot": stats([r["new_plot"] for r in every]),
                       "last_change": stats([r["last_change"] for r in every]),
+                      # the move's own run on screen (later than new_plot after a first look)
+                      "own_plot": stats([r.get("own_plot", r["new_plot"]) for r in every]),
+                      "first_looks": sum(r.get("first_look", False) for r in every),
                       "per_control_medians": stats([c["new_plot"]["median"] for nb in out["lab"].values()
                                                     for c in nb["controls"].values() if c["new_plot"]]),
                       **{k: stats([r[k] for r in every if k in r])
@@ -361,6 +374,8 @@ def main(argv=None):
                                                    for r in c["moves"]])}
     out["load_after"] = os.getloadavg()
     print(f"all controls, every move: new plot {out['summary']['all_moves_new_plot']}")
+    print(f"retraining moves, their own run drawn: {out['summary']['own_plot']} "
+          f"({out['summary']['first_looks']} after a first look)")
     print(f"all controls, retraining moves: new plot {out['summary']['new_plot']}; "
           f"last change {out['summary']['last_change']}; load before {out['load_before'][0]:.2f}, "
           f"after {out['load_after'][0]:.2f}")

@@ -20,11 +20,10 @@ __all__ = ["setting", "draw"]
 
 
 def setting(panel, job) -> dict | None:
-    """The shorter setting ``job`` could draw first; None when it has none, when the panel cannot
-    draw one, or when the worker is computing ``job`` already (it is taken from there)."""
+    """The shorter setting ``job`` could draw first; None when it has none, or when the panel
+    cannot draw one."""
     if (panel.preview_of is None or not panel.scheduler.background
-            or not hasattr(panel.view, "update_preview")
-            or WORKER.running(panel, job.key) is not None):
+            or not hasattr(panel.view, "update_preview")):
         return None
     try:
         values = panel.preview_of(dict(job.values))
@@ -41,6 +40,9 @@ def draw(panel, job):
     values = setting(panel, job)
     if values is None:  # (the worker may have computed it meanwhile)
         return
+    task = WORKER.running(panel, job.key)  # computed ahead, under way: it goes on meanwhile
+    if task is not None:                   # (its result is taken when this is drawn)
+        WORKER.hurry(task)
     key = panel._key(values)
     fresh = key not in panel.cache
     try:
