@@ -982,3 +982,33 @@ def test_reg_panel_looks_first_only_when_much_is_left_to_train():
     fresh = {**v, "reg_strength": 0.0777}                         # nothing at hand: the first 5
     assert p.preview_of({**fresh, "epochs": 40}) == {**fresh, "epochs": 5}
     assert p.preview_of({**fresh, "epochs": 20}) == {**fresh, "epochs": 5}
+
+
+def test_a_first_look_while_the_worker_finishes_the_run_hurries_it(monkeypatch):
+    """The move's run is under way on the worker (computed ahead): the first look is drawn
+    meanwhile, the worker is told to run on without pausing, and its result is the one drawn."""
+    import threading
+    from types import SimpleNamespace
+
+    from mfteach.ui.worker import WORKER
+
+    task = SimpleNamespace(done=threading.Event(), error=None, result=8)
+    task.done.set()
+    hurried, panel = [], {}
+    monkeypatch.setattr(WORKER, "running", lambda owner, key: task if key == (("x", 8),) else None)
+    monkeypatch.setattr(WORKER, "hurry",  # when: how many first looks were drawn by then
+                        lambda t: hurried.append((t, len(panel["p"].view.previews))))
+
+    async def scenario():
+        calls, swept = [], []
+        p = panel["p"] = _toy(calls, swept, background=True, preview=_long)
+        await _until(lambda: p._job.phase == "done")
+        seen = _watched(p)
+        p.controls["x"].value = 8
+        await _until(lambda: p._job.phase == "done")
+        return p, calls, seen
+
+    p, calls, seen = _run_in_fresh_thread(scenario)
+    assert [(k, r) for k, r, _ in seen] == [("preview", 0), ("full", 8)]
+    assert hurried[0] == (task, 0) and all(t is task for t, _ in hurried)  # before the look
+    assert calls == [1, 0] and p.result == 8          # x = 8 itself came from the worker
