@@ -103,7 +103,7 @@ class _RegView:
         h, k = run.history, len(run.history.epochs) - 1
         for p, first in self.titles.items():  # a first look says which epoch it shows
             p.ax.set_title(first if epochs is None else f"{first}: epoch {k} of {epochs}, still "
-                           "training" if p is self.curves else f"{first} (epoch {k})")
+                           "training" if p is self.curves else f"Singular values at epoch {k}")
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None,
                            epochs=epochs)
         if sweep is None:
