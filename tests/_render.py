@@ -1,5 +1,5 @@
 """What a reader would call a broken figure: text over text, text cut off at the edge, "nan" or
-"inf" shown as a number, a legend drawn over the curves it explains."""
+"inf" shown as a number, a legend drawn over the curves it explains or out of its axes."""
 import itertools, re
 
 def drawn_texts(fig):
@@ -46,6 +46,14 @@ def problems(fig):
             bad.append(f"nan/inf shown: {s!r}")
         if bb.x0 < -1 or bb.y0 < -1 or bb.x1 > W + 1 or bb.y1 > H + 1:
             bad.append(f"leaves the figure: {s!r}")
+    r = fig.canvas.get_renderer()
+    for ax in fig.axes:  # a legend wider than its axes covers the neighbour's tick labels
+        leg = ax.get_legend()
+        if leg is not None and leg.get_visible() and ax.get_visible():
+            lb, ab = leg.get_window_extent(r), ax.get_window_extent(r)
+            out = max(ab.x0 - lb.x0, lb.x1 - ab.x1, lb.y1 - ab.y1, ab.y0 - lb.y0)
+            if out > 4:  # (its frame's edge may touch the axes' own)
+                bad.append(f"legend of {ax.get_title()!r} leaves its axes by {out:.0f} px")
     for (a, ba, wa), (b, bb, wb) in itertools.combinations(ts, 2):
         if min(ba.x1, bb.x1) - max(ba.x0, bb.x0) > 2 and min(ba.y1, bb.y1) - max(ba.y0, bb.y0) > 2:
             bad.append(f"overlap: {a.get_text()!r} / {b.get_text()!r}")

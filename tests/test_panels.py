@@ -1012,3 +1012,50 @@ def test_a_first_look_while_the_worker_finishes_the_run_hurries_it(monkeypatch):
     assert [(k, r) for k, r, _ in seen] == [("preview", 0), ("full", 8)]
     assert hurried[0] == (task, 0) and all(t is task for t, _ in hurried)  # before the look
     assert calls == [1, 0] and p.result == 8          # x = 8 itself came from the worker
+
+
+def test_a_move_whose_run_fails_after_its_first_look_leaves_no_trace_of_it(monkeypatch):
+    """Found by review: the first look's titles ("epoch 15 of 40, still training") stayed above
+    the full run's error message."""
+    import mfteach.ui.panel as panel_mod
+
+    monkeypatch.setattr(panel_mod, "in_kernel", lambda: True)
+
+    async def scenario():
+        p = regularization.reg_panel()
+        p.wait()
+        real = p.compute
+
+        def compute(v):
+            if v["epochs"] == 40:
+                raise RuntimeError("boom at 40")
+            return real(v)
+        p.compute = compute
+        looks = []
+        p.view.update_preview = (lambda f: lambda *a: (looks.append(a[2]["epochs"]), f(*a)))(
+            p.view.update_preview)
+        p.controls["epochs"].value = 40
+        await _until(lambda: p._job.phase == "done")
+        return p, looks
+
+    p, looks = _run_in_fresh_thread(scenario)
+    assert looks == [40] and "boom at 40" in p.status_text
+    assert [a.get_title() for a in p.fig.axes[:3]] == [
+        "Training curves", "Validation U-curve", "Singular values of the learned rating matrix"]
+
+
+def test_pin_during_a_move_pins_the_run_on_screen_under_its_own_settings():
+    """Found by review: "Pin as A" pressed while a move trains pinned the last run drawn under
+    the new move's settings."""
+    async def scenario():
+        calls, swept = [], []
+        p = _toy(calls, swept, background=True)
+        await _until(lambda: p._job.phase == "done")
+        p.controls["x"].value = 8                   # queued: not computed before the press
+        p.pin_button.value = True
+        await _until(lambda: p._job.phase == "done")
+        return p
+
+    p = _run_in_fresh_thread(scenario)
+    assert p.pinned == ({"x": 1}, 1) and p.result == 8
+    assert "A (dotted) = x=1" in p.status_text

@@ -129,7 +129,9 @@ class _RegView:
                           if same and live else None, pending=sum(p not in sweep.done for p in sweep.points))
         return self.sweep_axes
 
-    def message(self, text):
+    def message(self, text):  # (also after a first look: its titles go)
+        for p, first in (*self.titles.items(), (self.sweep, self.sweep._title)):
+            p.ax.set_title(first)
         for p in self.all:
             p.message(text if p is self.curves else "")
 

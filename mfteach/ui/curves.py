@@ -81,7 +81,7 @@ class RmseCurves(_Plot):
                 lo, hi = max(0, lo - pad), hi + pad
                 self.ax.set_ylim(lo, lo + (hi - lo) / 0.6)
         self.ax.legend(loc="upper center", ncol=2, fontsize="small", framealpha=0.8,
-                       columnspacing=1.0, handlelength=1.8)
+                       columnspacing=0.6, handlelength=1.2, handletextpad=0.4)
         return self.artists
 
 
@@ -206,7 +206,7 @@ class SweepCurve(_Plot):
     def __init__(self, ax=None, *, xlabel="strength", log=True, title="Validation U-curve"):
         super().__init__(ax)
         self.val_line, = self.ax.plot([], [], "s-", color=COLORS["vermillion"], lw=2,
-                                      label="validation (end of training)")
+                                      label="validation")
         self.train_line, = self.ax.plot([], [], "o--", color=COLORS["blue"], lw=1.5, alpha=0.8,
                                         label="train")
         self.best, = self.ax.plot([], [], "*", color=COLORS["green"], ms=16, zorder=4,
@@ -221,7 +221,7 @@ class SweepCurve(_Plot):
         if log:
             self.ax.set_xscale("log")
         self.ax.set_xlabel(xlabel)
-        self.ax.set_ylabel("RMSE (rating points)")
+        self.ax.set_ylabel("final RMSE (rating points)")  # each point: the end of its run
         self._title = title
         self.ax.set_title(title)
         self.ax.grid(True, alpha=0.3)
@@ -261,7 +261,13 @@ class SweepCurve(_Plot):
         if len(ys):  # headroom on top: the legend sits above the curves, never on them
             lo, hi = max(0, ys.min() - 0.05), ys.max() + 0.02
             self.ax.set_ylim(lo, hi + 0.75 * (hi - lo))
-        self.ax.legend(fontsize="small", loc="upper center", ncol=2, framealpha=0.8)
+        # tight spacing, smaller markers, the long "best" label in the second column beside the
+        # short ones: two columns fit a projector-sized panel's axes
+        shown = [a for a in (self.val_line, self.train_line, self.now, self.best, self.ref,
+                             self.pin_now) if not a.get_label().startswith("_")]
+        self.ax.legend(handles=shown, fontsize="small", loc="upper center", ncol=2,
+                       framealpha=0.8, columnspacing=0.6, handlelength=1.5, handletextpad=0.6,
+                       markerscale=0.7)
         return self.artists
 
 

@@ -119,7 +119,8 @@ class NormsByBucket(_Plot):
         self.ax.set_xlim(-0.3, max(n_ep - 1, 1) + 0.3)
         self.ax.set_ylim(0, top * 1.6 + 1e-6)  # headroom: the legend sits above the curves
         self.ax.legend(fontsize="small", title="bucket (train ratings: 0 / 1–5 / 6–100 / >100)",
-                       title_fontsize="x-small", loc="upper right", ncol=2)
+                       title_fontsize="x-small", loc="upper right", ncol=2, columnspacing=0.8,
+                       handlelength=1.5, handletextpad=0.5)  # fits a projector-sized panel
         return self.artists
 
 

@@ -96,7 +96,7 @@ class Panel(PanelDisplay):
         self._moved = None            # the control moved last
         self.origin = None            # (factory, its arguments): set by @panel_factory
         self.pinned = None            # (values, result) of "A"
-        self.result = None            # the current result ("B" when pinned)
+        self.result = self._shown = None  # the current result ("B" when pinned), its values
         self.last_seconds = {}        # timings of the last update
         self._hold = False
 
@@ -219,7 +219,7 @@ class Panel(PanelDisplay):
 
     def _on_pin(self, change):
         if change["new"] and self.result is not None:
-            self.pinned = (self.values, self.result)
+            self.pinned = (self._shown, self.result)  # (not the values of a move under way)
             self.pin_button.description = "Unpin A"
         else:
             self.pinned = None
@@ -332,7 +332,7 @@ class Panel(PanelDisplay):
         job.phase = "draw"
 
     def _draw(self, job):
-        self.result = job.result
+        self.result, self._shown = job.result, dict(job.values)
         if job.result is not None and self.sweep_of is not None:
             job.spec = self.sweep_of(dict(job.values))
             if job.spec is not None:
