@@ -2,7 +2,7 @@
 
 A move that must train 40 epochs keeps the student waiting 0.6-0.75 s on 2 cores. When the panel
 has a ``preview`` (values → a cheaper setting whose run is the first part of this one's), the move
-first draws that run (e.g. its first 5 epochs, ≈ 0.1 s; or the 15-epoch run it goes on from, at
+first draws that run (e.g. its first 5 epochs, 0.1-0.17 s; or the 15-epoch run it goes on from, at
 no cost), said so on the plot and in the status, then the full run, which goes on from it: the
 same numbers as training it alone. Only moves from the front end, in a kernel: code (``set``, a
 display) waits for the full run anyway, and a first look would only cost it a drawing.
