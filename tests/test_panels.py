@@ -956,7 +956,7 @@ def test_reg_panel_shows_a_long_run_s_first_epochs_and_ends_on_the_run_itself(mo
         def update_preview(run, pinned, values, sweep):
             look(run, pinned, values, sweep)
             shots.append((run.history.config.epochs, p.view.curves.ax.get_title(),
-                          len(p.view.sweep.now.get_xdata())))
+                          p.view.buckets.ax.get_title(), len(p.view.sweep.now.get_xdata())))
         p.view.update_preview = update_preview
         p.wait()
         p.controls["epochs"].value = 40
@@ -964,8 +964,10 @@ def test_reg_panel_shows_a_long_run_s_first_epochs_and_ends_on_the_run_itself(mo
         return p, shots
 
     p, shots = _run_in_fresh_thread(scenario)
-    assert shots == [(15, "Training curves: epoch 15 of 40, still training", 0)]
+    assert shots == [(15, "Training curves: epoch 15 of 40, still training",
+                      "Item norms to epoch 15", 0)]
     assert p.view.curves.ax.get_title() == "Training curves"
+    assert p.view.buckets.ax.get_title() == "Item norms by popularity"
     assert len(p.view.sweep.now.get_xdata()) == 1   # the live point is back, for the full run
     h = p.result.history
     fresh = mf.train(regularization._data(True), regularization.reg_config("l1_batch", 0.03, 40))
@@ -1040,8 +1042,9 @@ def test_a_move_whose_run_fails_after_its_first_look_leaves_no_trace_of_it(monke
 
     p, looks = _run_in_fresh_thread(scenario)
     assert looks == [40] and "boom at 40" in p.status_text
-    assert [a.get_title() for a in p.fig.axes[:3]] == [
-        "Training curves", "Validation U-curve", "Singular values of the learned rating matrix"]
+    assert [a.get_title() for a in p.fig.axes[:4]] == [
+        "Training curves", "Validation U-curve", "Singular values of the learned rating matrix",
+        "Item norms by popularity"]
 
 
 def test_pin_during_a_move_pins_the_run_on_screen_under_its_own_settings():

@@ -97,13 +97,14 @@ class _RegView:
         self.buckets = plots.NormsByBucket(d)
         self.all = (self.curves, self.sweep, self.spectrum, self.buckets)
         self.sweep_axes = [b]  # what a sweep point changes (redrawn alone as points fill in)
-        self.titles = {p: p.ax.get_title() for p in (self.curves, self.spectrum)}
+        self.titles = {p: (p.ax.get_title(), look) for p, look in (  # and at a first look:
+            (self.curves, "Training curves: epoch {k} of {n}, still training"), (self.sweep, None),
+            (self.spectrum, "Singular values at epoch {k}"), (self.buckets, "Item norms to epoch {k}"))}
 
     def update(self, run, pinned=None, sweep=None, epochs=None):
         h, k = run.history, len(run.history.epochs) - 1
-        for p, first in self.titles.items():  # a first look says which epoch it shows
-            p.ax.set_title(first if epochs is None else f"{first}: epoch {k} of {epochs}, still "
-                           "training" if p is self.curves else f"Singular values at epoch {k}")
+        for p, (first, look) in self.titles.items():  # a first look says which epoch it shows
+            p.ax.set_title(look.format(k=k, n=epochs) if look and epochs is not None else first)
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None,
                            epochs=epochs)
         if sweep is None:
@@ -119,8 +120,7 @@ class _RegView:
 
     def update_sweep(self, run, pinned, sweep, live=True):
         """The U-curve so far (unfinished points wait as gaps); ``live``: this run marked on it."""
-        e, nan = run.extra, (np.nan, np.nan)
-        got = [sweep.done.get(p, nan) for p in sweep.points]
+        e, got = run.extra, [sweep.done.get(p, (np.nan, np.nan)) for p in sweep.points]
         same = pinned is not None and pinned.extra["label"] == e["label"]  # A on this λ axis
         self.sweep.update([p[-1] for p in sweep.points], [v for v, _ in got], [t for _, t in got],
                           current=(e["reg_strength"], run.history.val_rmse[-1]) if live else None,
@@ -130,7 +130,7 @@ class _RegView:
         return self.sweep_axes
 
     def message(self, text):  # (also after a first look: its titles go)
-        for p, first in (*self.titles.items(), (self.sweep, self.sweep._title)):
+        for p, (first, _) in self.titles.items():
             p.ax.set_title(first)
         for p in self.all:
             p.message(text if p is self.curves else "")
