@@ -130,9 +130,8 @@ class _RegView:
         return self.sweep_axes
 
     def message(self, text):  # (also after a first look: its titles go)
-        for p, (first, _) in self.titles.items():
-            p.ax.set_title(first)
         for p in self.all:
+            p.ax.set_title(self.titles[p][0])
             p.message(text if p is self.curves else "")
 
 
@@ -189,9 +188,10 @@ def reg_panel(*, reg="l2_batch", reg_strength=0.05, skewed=True, epochs=15,
                        for x in sweep_strengths(v["reg"]))
         return Sweep(points, lambda point: u_point(*point))
 
-    def preview(v, worth=20):  # ≥ 20 epochs to train (≈ 0.3 s on 2 cores): a first look at the
-        e = int(v["epochs"])     # shorter run it goes on from, else at its first 5 epochs
-        have = epochs_at_hand(_data(v["skewed"]), reg_config(v["reg"], v["reg_strength"], e))
+    def preview(v, worth=20):  # ≥ 20 epochs to train (≈ 0.3 s): a first look at the shorter run
+        e = int(v["epochs"])     # it goes on from, else its first 5 (short runs: no ~1 ms hash)
+        have = e if e < worth else epochs_at_hand(
+            _data(v["skewed"]), reg_config(v["reg"], v["reg_strength"], e))
         return {**v, "epochs": have or 5} if e - have >= worth else None
 
     return Panel(controls, compute, _RegView, title="Regularization: strength, kind and the U-curve",
