@@ -33,3 +33,15 @@ def test_panel_figures_read_cleanly(tiny_data, factory, projector):
     for name, value in list(_moves(p))[:2]:
         p.set(**{**start, name: value})
         _check(p, f"pinned, {name}={value!r}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("factory, move", [("init_panel", {"init": "normal"}),
+                                           ("reg_panel", {"reg_strength": 0.2})])
+def test_pinned_projector_panels_on_the_lessons_data(factory, move):
+    """On the lesson's own data (its legends count hundreds of items, tiny_data's a few), with a
+    pinned A far from B: the norms legend stayed inside its axes and above A's curves."""
+    p = PANELS[factory](projector=True)
+    p.pin_button.value = True
+    p.set(**move)
+    _check(p, f"pinned A, then {move}")

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..metrics import singular_values
 from ..preprocessing import BUCKETS, popularity_buckets
-from .plotbase import BUCKET_COLORS, COLORS, GHOST, _finite, _Plot, log_y
+from .plotbase import BUCKET_COLORS, COLORS, GHOST, _finite, _Plot, legend_room, log_y
 
 __all__ = ['NormHistogram', 'NormsByBucket', 'NormVsPopularity', 'Spectrum', 'plot_norm_histogram', 'plot_norms_by_bucket', 'plot_norm_vs_popularity', 'plot_spectrum']
 
@@ -99,7 +99,7 @@ class NormsByBucket(_Plot):
                 y = np.stack(pinned.item_norms)[:, m].mean(1)
                 line.set_data(pinned.epochs, y)
                 top = max(top, np.nanmax(y))
-                line.set_label("A: same buckets (faint)" if name == "popular" else f"_A {name}")
+                line.set_label("A (faint)" if name == "popular" else f"_A {name}")
             else:
                 line.set_data([], [])
                 line.set_label(f"_A {name}")
@@ -117,10 +117,12 @@ class NormsByBucket(_Plot):
         n_ep = max(len(history.epochs), len(pinned.epochs) if pinned is not None else 0,
                    (epochs or 0) + 1)
         self.ax.set_xlim(-0.3, max(n_ep - 1, 1) + 0.3)
-        self.ax.set_ylim(0, top * 1.6 + 1e-6)  # headroom: the legend sits above the curves
-        self.ax.legend(fontsize="small", title="bucket (train ratings: 0 / 1–5 / 6–100 / >100)",
-                       title_fontsize="x-small", loc="upper right", ncol=2, columnspacing=0.8,
-                       handlelength=1.5, handletextpad=0.5)  # fits a projector-sized panel
+        leg = self.ax.legend(fontsize="small", title="bucket (train ratings: 0 / 1–5 / 6–100 / >100)",
+                             title_fontsize="x-small", loc="upper right", ncol=2, columnspacing=0.8,
+                             handlelength=1.5, handletextpad=0.5)  # fits a projector-sized panel
+        # headroom: every curve (A's too) stays below the legend, whatever its rows and font size
+        room = legend_room(self.ax, leg)
+        self.ax.set_ylim(0, (top / (1 - room - 0.05) if room is not None else top * 1.6) + 1e-6)
         return self.artists
 
 

@@ -44,6 +44,17 @@ def log_y(ax):
     return ax
 
 
+def legend_room(ax, legend, *, most=0.6):
+    """The share of ``ax``'s height ``legend`` takes (at most ``most``), measured with the figure's
+    renderer; None where its canvas has none. For headroom that keeps curves below the legend."""
+    get = getattr(ax.figure.canvas, "get_renderer", None)
+    if get is None:
+        return None
+    r = get()
+    h = ax.get_window_extent(r).height
+    return min(legend.get_window_extent(r).height / h, most) if h > 0 else None
+
+
 def _finite(values):
     v = np.asarray(values, float)
     return v[np.isfinite(v)]
