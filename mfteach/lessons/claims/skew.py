@@ -2,121 +2,18 @@
 data AND the training, so seed 0 is the notebook's data and seed 1 a fresh draw."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from ...metrics import history_bucket_rmse, norm_popularity_spearman
 from ...training import train
 from ..common import notebook_data, reference_rmse
-from ..skew import ghost_updates, optimizer_lr_sweep, scaled, skew_config, skew_sweep
+from ..skew import ghost_updates, scaled, skew_config, skew_sweep
 from . import claim
 
 
 def _val(split, *args, seed, **kw):
     h = train(split, skew_config(*args, seed=seed, **kw))
     return h.val_rmse[-1] if h.ok else float("nan")
-
-
-@lru_cache(maxsize=4)
-def _sweep(seed):
-    return optimizer_lr_sweep(notebook_data(seed=seed), progress=None, seed=seed)
-
-
-def _flat(lrs, vals, tol=0.02):
-    k = int(np.nanargmin(vals))
-    ok = [lr for lr, v in zip(lrs, vals) if np.isfinite(v) and v <= vals[k] + tol]
-    return k, max(ok) / min(ok)
-
-
-@claim("03.sgd-cliff",
-       "On equal ×2 learning-rate grids, SGD's failure is a cliff: one ×2 step past its best lr "
-       "it diverges (NaN), while Adam 2×, 4× and 8× past its best is still finite and within "
-       "0.05 of its best.",
-       conditions="Notebook data (Zipf 1.2, noise 0.5), biases (SGD's capped at lr 0.5), batch L2 "
-                  "0.05, 15 epochs, LR_GRID",
-       expect="SGD: the grid point after its best diverges; Adam: every grid point above its best "
-              "is finite and ≤ best + 0.05", slow=True)
-def _sgd_cliff(seed):
-    sw = _sweep(seed)
-    (sl, sv), (al, av) = sw["sgd"], sw["adam"]
-    ks, ka = int(np.nanargmin(sv)), int(np.nanargmin(av))
-    after = sv[ks + 1] if ks + 1 < len(sv) else float("nan")
-    above = av[ka + 1:]
-    ok = ks + 1 < len(sv) and not np.isfinite(after)
-    ok &= len(above) >= 3 and all(np.isfinite(v) and v <= av[ka] + 0.05 for v in above)
-    return {"SGD best lr": sl[ks], "SGD at 2× (nan = diverged)": after, "Adam best lr": al[ka],
-            "Adam worst above best − best": max(above) - av[ka] if above else float("nan")}, ok
-
-
-@claim("03.flat-range",
-       "On the equal ×2 grid, SGD stays within 0.02 of its best on two neighbouring learning "
-       "rates (×2; a finer grid finds about ×3), Adam over ×4 to ×8: the ranges are not very "
-       "different; what differs is past them (03.sgd-cliff).",
-       conditions="as 03.sgd-cliff",
-       expect="ratio max/min of the grid lrs within 0.02 of the best: SGD ≤ 2, Adam in [4, 8]",
-       slow=True)
-def _flat_range(seed):
-    sw = _sweep(seed)
-    rs, ra = _flat(*sw["sgd"])[1], _flat(*sw["adam"])[1]
-    return {"SGD range ×": rs, "Adam range ×": ra}, rs <= 2 and 4 <= ra <= 8
-
-
-@claim("03.tuned-close",
-       "Tuned on the same grid, all six optimizers end within 0.03 of each other; plain SGD is "
-       "the worst of them, by about 0.02.",
-       conditions="as 03.sgd-cliff",
-       expect="max − min of the six best values ≤ 0.03; SGD's best is the largest, 0.01–0.03 above "
-              "the best optimizer", slow=True)
-def _tuned_close(seed):
-    best = {k: float(np.nanmin(v)) for k, (_, v) in _sweep(seed).items()}
-    spread, gap = max(best.values()) - min(best.values()), best["sgd"] - min(best.values())
-    ok = spread <= 0.03 and best["sgd"] == max(best.values()) and 0.01 <= gap <= 0.03
-    return {"spread of tuned bests": spread, "SGD − best": gap}, ok
-
-
-@claim("03.sgd-cliff-skew",
-       "SGD's cliff moves up with skew, not down: lr 200 diverges at Zipf 0 and 1.2 but trains at "
-       "1.5, and at Zipf 1.5 SGD at lr 100 is within 0.02 of Adam at lr 0.01.",
-       conditions="Notebook data at item Zipf 0, 1.2, 1.5; the lesson's setup (as 03.sgd-cliff)",
-       expect="SGD lr 200 NaN at Zipf 0 and 1.2, finite at 1.5; at 1.5 SGD(100) − Adam(0.01) ≤ 0.02",
-       slow=True)
-def _sgd_cliff_skew(seed):
-    out, ok = {}, True
-    for z in (0.0, 1.2, 1.5):
-        v = _val(notebook_data(item_zipf=z, seed=seed), "sgd", 200, seed=seed)
-        out[f"SGD lr 200 at Zipf {z}"] = v
-        ok &= np.isfinite(v) == (z == 1.5)
-    s = notebook_data(item_zipf=1.5, seed=seed)
-    gap = _val(s, "sgd", 100, seed=seed) - _val(s, "adam", 0.01, seed=seed)
-    out["Zipf 1.5: SGD(100) − Adam"] = gap
-    return out, ok and gap <= 0.02
-
-
-@claim("03.noise",
-       "The article's \"Adam or RMSprop are more resilient to noisy data than SGD\" does not hold "
-       "here: tuned, Adam and RMSprop beat SGD by ≈ 0.03 at low noise (0.25), and the gap closes "
-       "at high noise (1.0), where SGD is as good — once its lr is lowered: at noise 1.0 SGD at "
-       "lr 100 is worse than Adam at 0.01, SGD at lr 25 matches or beats it.",
-       conditions="Notebook data at rating noise 0.25 and 1.0; the lesson's setup; each optimizer "
-                  "tuned on a ×2 grid (SGD 12.5–100, Adam 0.0025–0.02, RMSprop 0.00125–0.01)",
-       expect="gap = SGD's best − best of Adam/RMSprop: ≥ 0.02 at noise 0.25, ≤ 0.01 at 1.0; at "
-              "1.0: SGD(100) > Adam(0.01) and SGD(25) ≤ Adam(0.01) + 0.01",
-       slow=True)
-def _noise(seed):
-    grid = {"sgd": [12.5, 25, 50, 100], "adam": [0.0025, 0.005, 0.01, 0.02],
-            "rmsprop": [0.00125, 0.0025, 0.005, 0.01]}
-    out, gaps = {}, {}
-    for noise in (0.25, 1.0):
-        s = notebook_data(noise=noise, seed=seed)
-        v = {o: [_val(s, o, lr, seed=seed) for lr in lrs] for o, lrs in grid.items()}
-        best = {o: np.nanmin(x) for o, x in v.items()}
-        gaps[noise] = best["sgd"] - min(best["adam"], best["rmsprop"])
-        out[f"noise {noise}: SGD / Adam / RMSprop"] = " / ".join(f"{best[o]:.3f}" for o in grid)
-        out[f"noise {noise}: gap"] = gaps[noise]
-    sgd100, sgd25, adam = v["sgd"][3], v["sgd"][1], v["adam"][2]  # noise 1.0
-    out["noise 1.0: SGD(100) / SGD(25) / Adam(0.01)"] = f"{sgd100:.3f} / {sgd25:.3f} / {adam:.3f}"
-    return out, gaps[0.25] >= 0.02 and gaps[1.0] <= 0.01 and sgd100 > adam and sgd25 <= adam + 0.01
 
 
 @claim("03.rho-no-penalty",
@@ -236,16 +133,6 @@ def _ghost(seed):
     return {f"{o}: step 1 → 60": f"{v[0]:.3f} → {v[-1]:.3f}" for o, v in d.items()}, ok
 
 
-@claim("03.sparse-same",
-       "SparseAdam gives the same validation error as dense Adam at the same learning rate.",
-       conditions="as 03.sgd-cliff; Adam and SparseAdam on the same lr grid",
-       expect="|SparseAdam − Adam| ≤ 0.005 at every lr of the grid", slow=True)
-def _sparse_same(seed):
-    sw = _sweep(seed)
-    d = max(abs(a - b) for a, b in zip(sw["adam"][1], sw["sparse_adam"][1]))
-    return {"max |SparseAdam − Adam|": d}, d <= 0.005
-
-
 @claim("03.zero-fill",
        "Pivoting to a user × item table and filling its holes with 0 (then z-scoring) makes ≈ 96% "
        "of the training cells 0-star ratings; validation RMSE ≈ 2.8 (unclipped predictions), about "
@@ -331,43 +218,4 @@ def _ml_share(seed):
     return {"popular share of val ratings": share}, 0.12 <= share <= 0.18
 
 
-@claim("03.skew-not-adam",
-       "Skew does not make Adam more resilient than SGD here: tuned on the same grids, Adam's lead "
-       "over SGD is larger on uniform data than on the skewed data.",
-       conditions="notebook data with item and user Zipf 0 (uniform) vs 1.2 / 0.8 (skewed); the "
-                  "lesson's setup (biases, SGD's capped at lr 0.5, batch L2 0.05, 15 epochs); "
-                  "SGD lr 25–800, Adam 0.0025–0.04 in ×2 steps",
-       expect="(best SGD − best Adam) on uniform data > the same on skewed data", slow=True)
-def _skew_not_adam(seed):
-    grid = {"sgd": [25, 50, 100, 200, 400, 800], "adam": [0.0025, 0.005, 0.01, 0.02, 0.04]}
-    lead = {}
-    for name, data in (("uniform", notebook_data(item_zipf=0.0, user_zipf=0.0, seed=seed)),
-                       ("skewed", notebook_data(seed=seed))):
-        sw = optimizer_lr_sweep(data, grid=grid, progress=None, seed=seed)
-        lead[name] = float(np.nanmin(sw["sgd"][1]) - np.nanmin(sw["adam"][1]))
-    return ({f"Adam's lead, {k}": v for k, v in lead.items()}, lead["uniform"] > lead["skewed"])
-
-
-@claim("03.sparseadam-dense",
-       "torch.optim.SparseAdam refuses dense parameters (such as a global bias: its step raises "
-       "on a dense gradient), so the global bias needs a second optimizer.",
-       conditions="the installed PyTorch; an API fact, the same on every seed",
-       expect="SparseAdam's step raises an error on a dense nn.Parameter's gradient and steps a "
-              "sparse nn.Embedding's weight")
-def _sparseadam_dense(seed):
-    import torch
-
-    torch.manual_seed(seed)
-    emb = torch.nn.Embedding(10, 4, sparse=True)
-    opt = torch.optim.SparseAdam(emb.parameters(), lr=0.01)
-    emb(torch.tensor([1, 2])).sum().backward()
-    opt.step()  # a sparse table steps
-    bias = torch.nn.Parameter(torch.zeros(1))
-    try:
-        opt = torch.optim.SparseAdam([bias], lr=0.01)
-        (2 * bias).sum().backward()
-        opt.step()
-        err = ""
-    except (ValueError, RuntimeError) as e:
-        err = type(e).__name__
-    return {"error on a dense parameter": err or "none"}, bool(err)
+from . import optimizers  # noqa: E402,F401  (lesson 03's optimizer claims)
