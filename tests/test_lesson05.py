@@ -222,9 +222,11 @@ def test_cliff_right_and_wrong():
     t = lesson.reader_data(0).train
     right = checks_own.cliff_lambda(t)
     assert EX["cliff"].check(right) and EX["cliff"].check(round(right, 4))
+    # svds(R, k=1)[1] without its [0]: one number in an array (or a tensor) is that number
+    assert EX["cliff"].check(np.array([right])) and EX["cliff"].check(torch.tensor([right]))
     for answer, words in ((right / 2, "σ_max/N"), (right * len(t) / t.n_users, "not of users"),
                           (checks_own.cliff_lambda(t, t.ratings - t.ratings.mean()), "CENTRED"),
-                          (right * 3, "too big")):
+                          (right * 3, "too big"), (np.array([right, right]), "a number")):
         res = EX["cliff"].check(answer)
         assert not res and words in res.message, (answer, res.message)
 
@@ -241,7 +243,8 @@ def test_biases_right():
     class OtherNames(nn.Module):  # a different but correct answer
         def __init__(self, nu, ni, d, mean):
             super().__init__()
-            self.P, self.Q = nn.Parameter(torch.randn(nu, d)), nn.Parameter(torch.randn(ni, d))
+            self.P = nn.Parameter(nn.init.xavier_normal_(torch.empty(nu, d)))
+            self.Q = nn.Parameter(nn.init.xavier_normal_(torch.empty(ni, d)))
             self.bu, self.bi = nn.Parameter(torch.zeros(nu)), nn.Parameter(torch.zeros(ni))
             self.mu = mean
 
@@ -249,6 +252,33 @@ def test_biases_right():
             return (self.P[u] * self.Q[i]).sum(1) + self.bu[u] + self.bi[i] + self.mu
 
     assert EX["biases"].check(OtherNames)
+
+
+@pytest.mark.parametrize("shape", [(), (1,)], ids=["0-d", "(1,)"])
+def test_biases_right_with_a_learnable_global_bias(shape):
+    """A global bias learned from the mean, as mf.diagnose's fix says (was an IndexError on a 0-d
+    parameter, and a (1,) one was zeroed with the tables)."""
+    base = _solution_class()
+
+    class Learned(base):
+        def __init__(self, nu, ni, d, mean):
+            super().__init__(nu, ni, d, mean)
+            self.global_mean = nn.Parameter(torch.full(shape, float(mean)))
+
+    res = EX["biases"].check(Learned)
+    assert res, res.message
+
+
+def _reinit(change):
+    """The solution with ``change(model)`` applied after its __init__."""
+    base = _solution_class()
+
+    class Wrong(base):
+        def __init__(self, *a):
+            super().__init__(*a)
+            change(self)
+
+    return Wrong
 
 
 def _variant(forward=None, **drop):
@@ -276,6 +306,14 @@ def _variant(forward=None, **drop):
                       + s.item_bias(i).squeeze(1) + s.global_mean, user_bias=1), "no user bias"),
     (lambda: lesson.article_mf(), "should take"),
     (lambda: 3, "class itself"),
+    (lambda: _variant(lambda s, u, i: s.global_mean * (1 + torch.sum(s.user_embeddings(u)
+                      * s.item_embeddings(i), 1)) + s.user_bias(u).squeeze(1)
+                      + s.item_bias(i).squeeze(1)), "ADD the dot product"),
+    (lambda: _reinit(lambda s: (nn.init.normal_(s.user_embeddings.weight),
+                                nn.init.normal_(s.item_embeddings.weight))), "Xavier init"),
+    (lambda: _reinit(lambda s: nn.init.normal_(s.item_bias.weight)), "start the bias tables at 0"),
+    (lambda: _reinit(lambda s: setattr(s, "global_mean", nn.Parameter(torch.zeros(())))),
+     "must start at global_mean"),
 ])
 def test_biases_wrong(make, words):
     res = EX["biases"].check(make())

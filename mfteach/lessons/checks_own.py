@@ -48,7 +48,9 @@ def _collapse(answer):
 
 
 def _bias_model(cls):
-    """Check a student's MF-with-biases class on a tiny problem (no training needed)."""
+    """Check a student's MF-with-biases class on a tiny problem (no training needed): Xavier
+    tables, bias tables started at 0, and forward = dot + b_u + b_i + the mean (which may be a
+    number or a learnable parameter started at the mean)."""
     import torch
 
     nu, ni, dim, mean = 5, 7, 4, 3.5
@@ -62,37 +64,67 @@ def _bias_model(cls):
     if not isinstance(model, torch.nn.Module):
         return False, f"{cls.__name__}(...) should build an nn.Module, got {type(model).__name__}"
     params = dict(model.named_parameters())
-    tables = {n: p for n, p in params.items() if p.dim() == 2 and p.shape[1] == dim}
-    users = [n for n, p in params.items() if p.shape[0] == nu and p.numel() == nu]
-    items = [n for n, p in params.items() if p.shape[0] == ni and p.numel() == ni]
-    if len(tables) < 2:
+    rows = {n: p.shape[0] for n, p in params.items() if p.dim() >= 1}  # (a 0-d mean has none)
+    ut = [n for n, p in params.items() if p.dim() == 2 and p.shape == (nu, dim)]
+    it = [n for n, p in params.items() if p.dim() == 2 and p.shape == (ni, dim)]
+    users = [n for n, p in params.items() if rows.get(n) == nu and p.numel() == nu]
+    items = [n for n, p in params.items() if rows.get(n) == ni and p.numel() == ni]
+    if not ut or not it:
         return False, "keep the user and item embedding tables (embedding_dim columns each)"
     if not users:
         return False, "no user bias: add a table with one number per user, e.g. nn.Embedding(num_users, 1)"
     if not items:
         return False, "no item bias: add a table with one number per item, e.g. nn.Embedding(num_items, 1)"
+    if any(float(params[n].detach().abs().max()) > 0 for n in (users[0], items[0])):
+        return False, "start the bias tables at 0 (nn.init.zeros_ on their weights)"
+    wrong = _not_xavier(cls, mean)
+    if wrong:
+        return False, wrong
     u, i = torch.arange(nu).repeat(2)[:ni], torch.arange(ni)
     with torch.no_grad():
-        for p in params.values():
-            p.zero_()
+        for n in (ut[0], it[0], users[0], items[0]):  # a learnable mean keeps its start value
+            params[n].zero_()
         out = model(u, i)
         if tuple(out.shape) != (ni,):
             return False, (f"forward should return one prediction per pair, shape ({ni},); got "
                            f"{tuple(out.shape)} (squeeze the bias lookups: (batch, 1) → (batch,))")
         if not torch.allclose(out, torch.full_like(out, mean), atol=1e-4):
-            return False, (f"with every weight at 0 the prediction should be the global mean "
-                           f"{mean}, got {float(out.mean()):.3g}: add global_mean in forward")
+            return False, (f"with the tables and biases at 0 the prediction should be the global "
+                           f"mean {mean}, got {float(out.mean()):.3g}: add global_mean in forward "
+                           f"(a learnable global bias must start at global_mean)")
         params[users[0]].view(-1)[0] = 1.0
         params[items[0]].view(-1)[1] = 2.0
-        out2 = model(u, i)
-    moved = (out2 - out).numpy()
+        moved = (model(u, i) - out).numpy()
+        params[users[0]].zero_()
+        params[items[0]].zero_()
+        params[ut[0]].fill_(0.5)   # every dot product = dim · 0.5 · 0.25
+        params[it[0]].fill_(0.25)
+        dot = (model(u, i) - out).numpy()
     want = np.zeros(ni)
     want[u.numpy() == 0] += 1.0
     want[1] += 2.0
     if not np.allclose(moved, want, atol=1e-4):
         return False, ("the bias tables exist but forward does not add them per pair: user u's "
                        "bias should move only u's predictions, item i's only i's")
+    if not np.allclose(dot, dim * 0.125, atol=1e-4):
+        return False, ("forward should ADD the dot product of the two rows to the biases and the "
+                       "mean: prediction = <p_u, q_i> + b_u + b_i + global_mean")
     return True, "a dot product plus b_u + b_i + the global mean: notebook 05's MFWithBiases."
+
+
+def _not_xavier(cls, mean, nu=200, ni=300, dim=16):
+    """Why the two tables do not look Xavier-initialised (std √(2/(rows + dim))), or ""."""
+    big = dict(cls(nu, ni, dim, mean).named_parameters())
+    for rows, what in ((nu, "user"), (ni, "item")):
+        t = next((p for p in big.values() if p.dim() == 2 and p.shape == (rows, dim)), None)
+        if t is None:
+            return f"the {what} embedding table should be (num_{what}s, embedding_dim)"
+        std, want = float(t.detach().std()), (2.0 / (rows + dim)) ** 0.5
+        if not 0.75 * want <= std <= 1.33 * want:
+            return (f"keep the article's Xavier init on both embedding tables "
+                    f"(nn.init.xavier_uniform_): for a ({rows}, {dim}) table its std is "
+                    f"{want:.3f}, yours has {std:.3f}")
+    return ""
 
 
 def cliff_lambda(ratings, values=None) -> float:

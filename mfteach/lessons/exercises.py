@@ -122,6 +122,22 @@ def tidy(message: str) -> str:
 
 
 # -- reusable checkers ---------------------------------------------------------------------------
+def _one_number(answer) -> float:
+    """``answer`` as a float; a one-element array, tensor or list counts as its element (e.g.
+    ``svds(R, k=1)[1]`` without the ``[0]``)."""
+    if answer is None or isinstance(answer, (str, bytes, bool)):
+        return float(answer)
+    try:
+        import numpy as np
+
+        a = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError, RuntimeError):
+        return float(answer)
+    if a.size != 1:
+        raise ValueError(f"{a.size} numbers")
+    return float(a.reshape(-1)[0])
+
+
 def close_to(target: float, rel=0.05, what="your value", unit="", slips=()):
     """Checker: a number within ``rel`` (relative) of ``target``.
 
@@ -131,7 +147,7 @@ def close_to(target: float, rel=0.05, what="your value", unit="", slips=()):
 
     def check(answer):
         try:
-            x = float(answer)
+            x = _one_number(answer)
         except (TypeError, ValueError):
             return False, f"{what} should be a number, got {answer!r}"
         if not math.isfinite(x):
