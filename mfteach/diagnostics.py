@@ -127,19 +127,23 @@ def _diagnose_history(history, data: Split | Ratings) -> list[Finding]:
                 "optimisation problem (init scale, missing biases, learning rate), not overfitting.",
                 "Check the first RMSE (init), the bias terms and the learning rate first."))
 
-    # 4. collapse (spectrum of the learned rating matrix)
+    # 4. collapse (spectrum of the learned rating matrix): the dot products' RMS over all pairs
+    from .findings import DOTS_NOTHING, dots_rms  # (the same rule as for models of your own)
+
     P, Q = history.factors()
     if np.isfinite(P).all() and np.isfinite(Q).all():
         s = singular_values(P, Q)
-        scale = np.sqrt(train.n_users * train.n_items)  # a rating-sized effect has s ~ this
-        if s[0] < 1e-3 * scale:
+        rms = dots_rms(s, len(P), len(Q)) * history.normalizer.divisor  # in rating points
+        if rms < DOTS_NOTHING * spread:
             out.append(Finding(
                 "embeddings collapsed to zero", "warning",
-                {"largest singular value": float(s[0]), "rating-scale reference": float(scale)},
-                "Every user and item embedding is (nearly) zero: the model is only its biases. "
-                "Typical causes: zero init (the gradient of <p, q> at 0 is 0), or weight decay "
-                "past the cliff (Adam's weight_decay above λ* = 2σ_max/N of the centred training "
-                "matrix on a mean loss: a few 1e-3 on the course's data).",
+                {"RMS of the dot products": rms, "rating std": spread,
+                 "largest singular value": float(s[0])},
+                f"The dot products add next to nothing: they move a prediction by {rms:.2g} "
+                "rating points (RMS over all pairs), under 1% of the ratings' spread, so the "
+                "model is only its biases. Typical causes: zero init (the gradient of <p, q> at 0 "
+                "is 0), or weight decay past the cliff (Adam's weight_decay above λ* = 2σ_max/N "
+                "of the centred training matrix on a mean loss: a few 1e-3 on the course's data).",
                 "Use a small random init; use a penalty on the batch's rows or AdamW instead of "
                 "Adam(weight_decay=…)."))
         elif len(s) > 1 and s[1] < 1e-4 * s[0]:
@@ -147,9 +151,11 @@ def _diagnose_history(history, data: Split | Ratings) -> list[Finding]:
                 "embeddings collapsed to rank 1", "warning",
                 {"s1": float(s[0]), "s2": float(s[1]), "ratio s2/s1": float(s[1] / s[0])},
                 "Only one direction of the embedding space is used: every row is a multiple of "
-                "the same vector. A constant init makes all rows identical and gradient descent "
-                "cannot break that symmetry.",
-                "Initialise with random values (small normal), never a constant."))
+                "the same vector. Typical causes: a constant init (all rows identical; gradient "
+                "descent cannot break that symmetry), or weight decay strong enough to pull every "
+                "direction of the ratings but the strongest back to 0.",
+                "Initialise with random values (small normal), never a constant; check "
+                "weight_decay against λ* = 2σ_max/N."))
 
     # 5. rows never updated since init
     if 0 in history.tables and max(history.tables) > 0:  # at least one epoch was trained

@@ -14,11 +14,14 @@ from .metrics import norm_popularity_spearman, singular_values
 from .evidence import Evidence, cliff_lambda, sample_index
 from .report import Finding
 
-__all__ = ["check_all", "COUPLED_NEAR", "ADAMW_KEEPS", "SPIKE"]
+__all__ = ["check_all", "COUPLED_NEAR", "COUPLED_BELOW", "ADAMW_KEEPS", "SPIKE"]
 
 # Coupled decay warns from this fraction of the cliff λ*: claim 04.decay-before-cliff measures
 # harm at 0.4·λ*, and claim 05.near-cliff a model that barely learns at 0.96·λ*.
 COUPLED_NEAR = 0.25
+# ... and gets a note from this one: claim 05.decay-below-cliff measures a model far behind the
+# same run without decay at 0.1·λ* (harm that depends on the run's length, hence not a warning).
+COUPLED_BELOW = 0.1
 # AdamW's decay "does nothing" when the dot products keep ≥ 95% of their size over the whole run
 # (each table keeps ≥ 97.5%): a change smaller than a seed changes them (claim 02.adamw-default).
 ADAMW_KEEPS = 0.975
@@ -73,8 +76,19 @@ def check_decay(ev):
     # the ratings as the dot products see them: minus the mean when something else predicts it
     centred = bool(ev.has_biases) or ev.hidden_offset()
     star = cliff_lambda(ev.train, len(ev.P), len(ev.Q), ev.mean if centred else 0.0)
-    if lam < COUPLED_NEAR * star:
+    if lam < COUPLED_BELOW * star:
         return []
+    if lam < COUPLED_NEAR * star:
+        return [Finding(
+            "coupled weight_decay below the cliff", "info",
+            {"optimizer": ev.optimizer, "weight_decay λ": lam, "cliff λ*": star, "λ/λ*": lam / star,
+             "ratings seen as": "centred" if centred else "raw"},
+            f"{ev.optimizer}'s weight_decay adds λ·w to every weight's gradient at every step. This "
+            f"λ is {lam / star:.2f} of the cliff λ* = 2σ_max/N: below it the tables can grow, but "
+            "more slowly (in notebook 05, λ*/10 left the article's 10-epoch job far behind the "
+            "same job without decay).",
+            "Compare a run without it; regularise with a penalty on the batch's rows or AdamW "
+            "instead.")]
     past = lam >= star
     return [Finding(
         f"coupled weight_decay {'past' if past else 'near'} the cliff", "warning",
@@ -106,20 +120,41 @@ def _check_adamw(ev, lam):
 
 
 # 2, 6. collapse: the spectrum of P Qᵀ -----------------------------------------------------------------
+# The dot products "add nothing" below this share of the ratings' spread (their RMS over every
+# user–item pair): a healthy model's are 10-20% of it, a fresh Xavier init on the reader's tables
+# 0.6%, the article's job held by its decay 0.03%. (The largest singular value alone could not
+# tell a collapsed model from a random init, whose spectrum is flat.)
+DOTS_NOTHING = 0.01
+
+
+def dots_rms(s, n_rows, n_cols) -> float:
+    """RMS over every (row, column) pair of P·Qᵀ, from its singular values ``s``."""
+    return math.sqrt(float(np.sum(np.square(s, dtype=np.float64))) / (n_rows * n_cols))
+
+
 def check_collapse(ev):
     if not (np.isfinite(ev.P).all() and np.isfinite(ev.Q).all()):
         return []
     s = singular_values(ev.P, ev.Q)
-    scale = math.sqrt(len(ev.P) * len(ev.Q))  # a rating-sized effect on every pair has s ~ this
-    # 1e-3 of that: the whole low-rank part moves a prediction by ~0.001 rating points
-    if s[0] < 1e-3 * scale:
+    rms = dots_rms(s, len(ev.P), len(ev.Q))
+    if rms < DOTS_NOTHING * ev.spread:
+        kept = None if ev.P0 is None else bool(
+            np.linalg.norm(ev.Q0) > 0 and np.linalg.norm(ev.Q) >= 0.5 * np.linalg.norm(ev.Q0))
         return [Finding(
             "embeddings collapsed to zero", "warning",
-            {"largest singular value": float(s[0]), "rating-scale reference": scale,
-             "mean item norm": float(np.linalg.norm(ev.Q, axis=1).mean())},
-            "Every user and item embedding is (nearly) zero: the dot products add nothing. "
-            "Typical causes: a zero init (the gradient of <p, q> at 0 is 0) or coupled weight "
-            "decay past the cliff λ* = 2σ_max/N.",
+            {"RMS of the dot products": rms, "rating std": ev.spread,
+             "largest singular value": float(s[0]),
+             "mean item norm": float(np.linalg.norm(ev.Q, axis=1).mean())}
+            | ({} if ev.P0 is None else
+               {"mean item norm at attach": float(np.linalg.norm(ev.Q0, axis=1).mean())}),
+            "The dot products add next to nothing: over all user–item pairs they move a "
+            f"prediction by {rms:.2g} rating points (RMS), under 1% of the ratings' spread, so "
+            "the model is its biases alone (≈ 0 without them). "
+            + ("The tables never shrank below half their start: they started tiny and did not "
+               "grow (too few steps, too small an lr, or a decay holding them)." if kept else
+               "Typical causes: coupled weight decay at or near the cliff λ* = 2σ_max/N, a zero "
+               "init (the gradient of <p, q> at 0 is 0), or tables that started tiny and never "
+               "grew (an untrained model)."),
             "Use a small random init; drop Adam's weight_decay for a penalty on the batch's rows.")]
     # 1e-4: float32 round-off leaves s₂ ~1e-7·s₁ on a rank-1 matrix, learning gives ≥ 1e-2
     if len(s) > 1 and s[1] < 1e-4 * s[0]:
@@ -127,8 +162,11 @@ def check_collapse(ev):
             "embeddings collapsed to rank 1", "warning",
             {"s1": float(s[0]), "s2": float(s[1]), "ratio s2/s1": float(s[1] / s[0])},
             "Only one direction of the embedding space is used: every row is a multiple of the "
-            "same vector. A constant init makes all rows alike and gradient descent cannot break "
-            "that symmetry.", "Initialise with small random values, never a constant.")]
+            "same vector. Typical causes: a constant init (all rows alike; gradient descent "
+            "cannot break that symmetry), or coupled weight decay strong enough to pull every "
+            "direction of the ratings but the strongest back to 0.",
+            "Initialise with small random values, never a constant; check weight_decay against "
+            "λ* = 2σ_max/N.")]
     return []
 
 
@@ -152,13 +190,14 @@ def check_cold(ev):
         ev_["of those with training ratings"] = rated
     if shrunk.any():
         ev_["items without ratings shrunk by decay"] = int(shrunk.sum())
-    if len(items):
+    if len(items) and math.isfinite(noise):
         ev_.update({"std of their dot products": noise, "rating std": ev.spread})
+    size = (f" (spread {noise:.2g}, " + ("comparable to the ratings' own: the init is too big)"
+                                          if warn else "small next to the ratings' spread)")
+            if math.isfinite(noise) else "")  # (a run that blew up: no spread worth a number)
     text = ("These rows were never changed since attach time: rows with no training ratings get "
             "no gradient, so they keep their random init, and the model predicts its biases plus "
-            f"a random dot product for them (spread {noise:.2g}, "
-            + ("comparable to the ratings' own: the init is too big)." if warn else
-               "small next to the ratings' spread).") if same_i.any() or same_u.any() else
+            f"a random dot product for them{size}." if same_i.any() or same_u.any() else
             "Items without training ratings are losing their init to the weight decay alone.")
     if shrunk.any() and (same_i.any() or same_u.any()):
         text += " Items without ratings that did change only shrank (decay), toward 0."

@@ -30,6 +30,7 @@ LINKS = {
     "initial scale too large": _link(_NB1, "2. Predict, then run: the error before any training"),
     "coupled weight_decay past the cliff": _link(_NB2, "4. The weight-decay cliff, explained"),
     "coupled weight_decay near the cliff": _link(_NB2, "4. The weight-decay cliff, explained"),
+    "coupled weight_decay below the cliff": _link(_NB2, "4. The weight-decay cliff, explained"),
     "embeddings collapsed to zero": _link(_NB2, "4. The weight-decay cliff, explained"),
     "embeddings collapsed to rank 1": _link(_NB1, "6. Zero, constant and huge inits"),
     "AdamW decay too small to matter": _link(_NB2, "5. AdamW: why its default does nothing here"),

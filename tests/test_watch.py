@@ -129,6 +129,28 @@ def test_each_planted_fault_is_found(data, sparse_users, name):
     assert "nan" not in str(f).lower().replace("nan ", "")  # no NaN printed as a number
 
 
+def test_a_run_that_blew_up_prints_no_nan(data):
+    """Every finding of a diverged run with never-rated rows (their dot products' spread is NaN
+    then: it used to read "spread nan")."""
+    nu, ni, mean = sizes(data, extra_items=40)
+    rec, report = run(data, PlainMF(nu, ni, biases=True, mean=mean, std=1.0),
+                      lambda p: torch.optim.SGD(p, lr=50.0), epochs=2)
+    assert {"diverged", "rows never updated"} <= {f.name for f in report}
+    assert not re.search(r"\bnan\b", str(report)), str(report)  # (the word NaN is fine)
+
+
+def test_dot_products_that_add_nothing(data):
+    """The collapse check reads the dot products' size, not the top singular value alone: tables
+    that start tiny and never grow are flagged, and said so; a small init that learnt is not."""
+    nu, ni, mean = sizes(data)
+    b = dict(biases=True, mean=mean)
+    _, report = run(data, PlainMF(nu, ni, std=1e-3, **b), adam(lr=1e-6), epochs=1)
+    hit = [f for f in report if f.name == "embeddings collapsed to zero"]
+    assert hit and "started tiny" in hit[0].explanation, str(report)
+    _, report = run(data, PlainMF(nu, ni, std=1e-3, **b), adam(lr=0.01))
+    assert "embeddings collapsed to zero" not in {f.name for f in report}, str(report)
+
+
 def test_norms_tied_to_popularity_is_info_only(skewed):
     nu, ni, mean = sizes(skewed)
     _, report = run(skewed, PlainMF(nu, ni, biases=True, mean=mean), adam(lr=0.01))
@@ -164,6 +186,11 @@ def test_near_the_cliff_and_the_cliff_is_the_lessons(data):
     _, quiet = run(data, PlainMF(nu, ni, biases=True, mean=mean),
                    adam(lr=0.01, weight_decay=0.05 * star), epochs=2)
     assert not [f for f in quiet if "cliff" in f.name]
+    # λ*/10 … λ*/4: a note, not a warning (notebook 05's checklist: even λ*/10 slowed its model)
+    _, below = run(data, PlainMF(nu, ni, biases=True, mean=mean),
+                   adam(lr=0.01, weight_decay=0.15 * star), epochs=2)
+    assert [(f.name, f.severity) for f in below if "cliff" in f.name] == [
+        ("coupled weight_decay below the cliff", "info")]
 
 
 # -- the recorder ----------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def fit(model, optimizer, data_loader, val, num_epochs=lesson.EPOCHS, l2=0.0, re
             rec.epoch_end(val_rmse=val_rmse(model, val))                     # + mfteach (2/2)
 
 # %%
-torch.manual_seed(SEED)
+torch.manual_seed(SEED)                                                       # added: a seed, so the numbers repeat
 num_users, num_items, embedding_dim = split.train.n_users, split.train.n_items, 64   # changed: the article has 1000, 500, 64
 model = MF(num_users, num_items, embedding_dim)
 optimizer = optim.Adam(model.parameters(), lr=0.001, weight_decay=0.01) # weight_decay adds L2 regularization
