@@ -132,14 +132,28 @@ def dots_rms(s, n_rows, n_cols) -> float:
     return math.sqrt(float(np.sum(np.square(s, dtype=np.float64))) / (n_rows * n_cols))
 
 
+def _collapse_cause(ev) -> str:
+    """Why the tables are ≈ 0, as far as the record tells (weights alone: the usual causes)."""
+    if ev.P0 is None:
+        return ("Typical causes: coupled weight decay at or near the cliff λ* = 2σ_max/N, a zero "
+                "init (the gradient of <p, q> at 0 is 0), or tables that started tiny and never "
+                "grew (an untrained model).")
+    if not (np.any(ev.P0) and np.any(ev.Q0)):
+        return "A table started at exactly 0, where the gradient of <p, q> is 0: nothing moves it."
+    if np.linalg.norm(ev.Q) < 0.5 * np.linalg.norm(ev.Q0):
+        return ("They shrank from their start toward 0: something pulls every row back at each "
+                "step — coupled weight decay at or near the cliff λ* = 2σ_max/N, or a penalty "
+                "too strong.")
+    return ("They started tiny and did not grow: too few steps, too small an lr, or a decay "
+            "holding them.")
+
+
 def check_collapse(ev):
     if not (np.isfinite(ev.P).all() and np.isfinite(ev.Q).all()):
         return []
     s = singular_values(ev.P, ev.Q)
     rms = dots_rms(s, len(ev.P), len(ev.Q))
     if rms < DOTS_NOTHING * ev.spread:
-        kept = None if ev.P0 is None else bool(
-            np.linalg.norm(ev.Q0) > 0 and np.linalg.norm(ev.Q) >= 0.5 * np.linalg.norm(ev.Q0))
         return [Finding(
             "embeddings collapsed to zero", "warning",
             {"RMS of the dot products": rms, "rating std": ev.spread,
@@ -149,12 +163,7 @@ def check_collapse(ev):
                {"mean item norm at attach": float(np.linalg.norm(ev.Q0, axis=1).mean())}),
             "The dot products add next to nothing: over all user–item pairs they move a "
             f"prediction by {rms:.2g} rating points (RMS), under 1% of the ratings' spread, so "
-            "the model is its biases alone (≈ 0 without them). "
-            + ("The tables never shrank below half their start: they started tiny and did not "
-               "grow (too few steps, too small an lr, or a decay holding them)." if kept else
-               "Typical causes: coupled weight decay at or near the cliff λ* = 2σ_max/N, a zero "
-               "init (the gradient of <p, q> at 0 is 0), or tables that started tiny and never "
-               "grew (an untrained model)."),
+            "the model is its biases alone (≈ 0 without them). " + _collapse_cause(ev),
             "Use a small random init; drop Adam's weight_decay for a penalty on the batch's rows.")]
     # 1e-4: float32 round-off leaves s₂ ~1e-7·s₁ on a rank-1 matrix, learning gives ≥ 1e-2
     if len(s) > 1 and s[1] < 1e-4 * s[0]:

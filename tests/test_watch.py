@@ -146,9 +146,14 @@ def test_dot_products_that_add_nothing(data):
     b = dict(biases=True, mean=mean)
     _, report = run(data, PlainMF(nu, ni, std=1e-3, **b), adam(lr=1e-6), epochs=1)
     hit = [f for f in report if f.name == "embeddings collapsed to zero"]
-    assert hit and "started tiny" in hit[0].explanation, str(report)
+    assert hit and "started tiny and did not grow" in hit[0].explanation, str(report)
     _, report = run(data, PlainMF(nu, ni, std=1e-3, **b), adam(lr=0.01))
     assert "embeddings collapsed to zero" not in {f.name for f in report}, str(report)
+    for model, opt, why in ((PlainMF(nu, ni, const=0.0, **b), adam(lr=0.01), "started at exactly 0"),
+                            (PlainMF(nu, ni, **b), adam(lr=0.01, weight_decay=0.2), "shrank")):
+        _, report = run(data, model, opt)
+        hit = [f for f in report if f.name == "embeddings collapsed to zero"]
+        assert hit and why in hit[0].explanation, str(report)
 
 
 def test_norms_tied_to_popularity_is_info_only(skewed):
