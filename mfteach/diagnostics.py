@@ -132,20 +132,26 @@ def _diagnose_history(history, data: Split | Ratings) -> list[Finding]:
 
     P, Q = history.factors()
     if np.isfinite(P).all() and np.isfinite(Q).all():
-        s = singular_values(P, Q)
-        rms = dots_rms(s, len(P), len(Q)) * history.normalizer.divisor  # in rating points
+        # rows with training ratings: a never-rated row keeps its init whatever happens to the rest
+        Pr, Qr = P[history.train_user_counts > 0], Q[history.train_item_counts > 0]
+        s = singular_values(Pr, Qr) if len(Pr) and len(Qr) else np.ones(1)
+        rms = dots_rms(s, len(Pr), len(Qr)) * history.normalizer.divisor if len(Pr) and len(Qr) \
+            else np.inf  # (in rating points)
         if rms < DOTS_NOTHING * spread:
             out.append(Finding(
                 "embeddings collapsed to zero", "warning",
                 {"RMS of the dot products": rms, "rating std": spread,
-                 "largest singular value": float(s[0])},
+                 "largest singular value": float(s[0]), "init": cfg.init, "reg": cfg.reg,
+                 "reg_strength": cfg.reg_strength},
                 f"The dot products add next to nothing: they move a prediction by {rms:.2g} "
-                "rating points (RMS over all pairs), under 1% of the ratings' spread, so the "
-                "model is only its biases. Typical causes: zero init (the gradient of <p, q> at 0 "
-                "is 0), or weight decay past the cliff (Adam's weight_decay above λ* = 2σ_max/N "
-                "of the centred training matrix on a mean loss: a few 1e-3 on the course's data).",
+                "rating points (RMS over the pairs of rated users and items), under 1% of the "
+                "ratings' spread, so the model is only its biases. Typical causes: zero init (the "
+                "gradient of <p, q> at 0 is 0), weight decay past the cliff (Adam's weight_decay "
+                "above λ* = 2σ_max/N of the centred training matrix on a mean loss: a few 1e-3 on "
+                "the course's data), a penalty too strong — or data with no user–item signal "
+                "beyond the biases, where dot products near 0 are right.",
                 "Use a small random init; use a penalty on the batch's rows or AdamW instead of "
-                "Adam(weight_decay=…)."))
+                "Adam(weight_decay=…); compare with a biases-only model."))
         elif len(s) > 1 and s[1] < 1e-4 * s[0]:
             out.append(Finding(
                 "embeddings collapsed to rank 1", "warning",

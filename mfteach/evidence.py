@@ -129,6 +129,8 @@ def cliff_lambda(train: TrainPairs, n_users, n_items, offset=0.0) -> float:
 
     E = sp.csr_matrix((train.ratings - offset, (train.users, train.items)),
                       shape=(n_users, n_items))
+    if not E.count_nonzero():  # e.g. all-equal ratings, centred: nothing pulls the tables apart
+        return 0.0
     if min(E.shape) <= 2:
         sigma = float(np.linalg.norm(E.toarray(), 2))
     else:

@@ -39,7 +39,8 @@ def check_all(ev: Evidence) -> list:
     out += check_popularity(ev) + check_dense(ev)
     if not diverged:  # a diverged run's errors say nothing more about its level or its fit
         out += check_level(ev) + check_overfit(ev)
-    return out
+    names = set()  # two checks may see one fault (overflowing tables: collapse and level)
+    return [f for f in out if not (f.name in names or names.add(f.name))]
 
 
 def _finite(xs):
@@ -49,6 +50,8 @@ def _finite(xs):
 # 1. initial scale ----------------------------------------------------------------------------------
 def check_init(ev):
     if ev.P0 is None:
+        return []
+    if not ev.spread > 0:  # all ratings equal (implicit feedback): no scale to compare with
         return []
     init = float(np.std(ev.dots(ev.P0, ev.Q0)))
     # Twice the ratings' spread: the first RMSE is then ≥ √5 ≈ 2.2× predicting the mean, and
@@ -76,7 +79,7 @@ def check_decay(ev):
     # the ratings as the dot products see them: minus the mean when something else predicts it
     centred = bool(ev.has_biases) or ev.hidden_offset()
     star = cliff_lambda(ev.train, len(ev.P), len(ev.Q), ev.mean if centred else 0.0)
-    if lam < COUPLED_BELOW * star:
+    if not star > 0 or lam < COUPLED_BELOW * star:  # (λ* = 0: no pull apart to weigh it against)
         return []
     if lam < COUPLED_NEAR * star:
         return [Finding(
@@ -84,11 +87,11 @@ def check_decay(ev):
             {"optimizer": ev.optimizer, "weight_decay λ": lam, "cliff λ*": star, "λ/λ*": lam / star,
              "ratings seen as": "centred" if centred else "raw"},
             f"{ev.optimizer}'s weight_decay adds λ·w to every weight's gradient at every step. This "
-            f"λ is {lam / star:.2f} of the cliff λ* = 2σ_max/N: below it the tables can grow, but "
-            "more slowly (in notebook 05, λ*/10 left the article's 10-epoch job far behind the "
-            "same job without decay).",
-            "Compare a run without it; regularise with a penalty on the batch's rows or AdamW "
-            "instead.")]
+            f"λ is {lam / star:.2f} of the cliff λ* = 2σ_max/N: below it, so the tables can grow. "
+            "At this strength it may be a sound regulariser, or hold a short run back: in "
+            "notebook 05, λ*/10 left the article's 10-epoch job far behind the same job without "
+            "decay.",
+            "Compare the validation error with and without it.")]
     past = lam >= star
     return [Finding(
         f"coupled weight_decay {'past' if past else 'near'} the cliff", "warning",
@@ -132,39 +135,75 @@ def dots_rms(s, n_rows, n_cols) -> float:
     return math.sqrt(float(np.sum(np.square(s, dtype=np.float64))) / (n_rows * n_cols))
 
 
-def _collapse_cause(ev) -> str:
-    """Why the tables are ≈ 0, as far as the record tells (weights alone: the usual causes)."""
+def _coupled_decay(ev):
+    """Whether the optimizer adds coupled weight decay (None: not known, weights alone)."""
+    if ev.optimizer is None:
+        return None
+    lam = float(ev.settings.get("weight_decay", 0.0) or 0.0)
+    return lam > 0 and not (ev.optimizer == "AdamW" or ev.settings.get("decoupled_weight_decay"))
+
+
+def _collapse_cause(ev, users, items) -> tuple[str, str]:
+    """(why the dot products are ≈ 0, as far as the record tells; the fix to try). ``users``,
+    ``items``: masks of the rows with training ratings."""
+    compare = ("compare the validation error with a biases-only model: if it does as well, the "
+               "data has little user–item signal and small dot products are right")
+    decay = _coupled_decay(ev)
     if ev.P0 is None:
-        return ("Typical causes: coupled weight decay at or near the cliff λ* = 2σ_max/N, a zero "
-                "init (the gradient of <p, q> at 0 is 0), or tables that started tiny and never "
-                "grew (an untrained model).")
-    if not (np.any(ev.P0) and np.any(ev.Q0)):
-        return "A table started at exactly 0, where the gradient of <p, q> is 0: nothing moves it."
-    if np.linalg.norm(ev.Q) < 0.5 * np.linalg.norm(ev.Q0):
-        return ("They shrank from their start toward 0: something pulls every row back at each "
-                "step — coupled weight decay at or near the cliff λ* = 2σ_max/N, or a penalty "
-                "too strong.")
+        return ("Typical causes: coupled weight decay at or near the cliff λ* = 2σ_max/N, a "
+                "penalty too strong, a zero init (the gradient of <p, q> at 0 is 0), tables that "
+                "started tiny and never grew (an untrained model) — or data with no user–item "
+                "signal beyond the biases, where dot products near 0 are right.",
+                "Check Adam's weight_decay against λ* and any penalty's strength; " + compare + ".")
+    if not (np.any(ev.P0[users]) and np.any(ev.Q0[items])):
+        return ("A table started at exactly 0, where the gradient of <p, q> is 0: nothing moves "
+                "it.", "Use a small random init (nn.init.normal_(w, std=0.01…0.1)).")
+    if np.linalg.norm(ev.Q[items]) < 0.5 * np.linalg.norm(ev.Q0[items]):
+        if decay:
+            return ("They shrank from their start toward 0: Adam's coupled weight_decay pulls every "
+                    "row back at each step, and near or past the cliff λ* = 2σ_max/N it wins.",
+                    "Drop Adam's weight_decay for a penalty on the batch's rows (or AdamW).")
+        return ("They shrank from their start toward 0: a penalty too strong — or data with no "
+                "user–item signal beyond the biases, where dot products near 0 are right.",
+                "Lower the penalty and " + compare + ".")
     return ("They started tiny and did not grow: too few steps, too small an lr, or a decay "
-            "holding them.")
+            "holding them.", "Train longer or with a larger lr; check any weight decay or penalty.")
 
 
 def check_collapse(ev):
     if not (np.isfinite(ev.P).all() and np.isfinite(ev.Q).all()):
         return []
-    s = singular_values(ev.P, ev.Q)
-    rms = dots_rms(s, len(ev.P), len(ev.Q))
+    # rows with training ratings only: a never-rated row keeps its init whatever happens to the
+    # rest (its random dot products would hide a collapse of every rated row)
+    users, items = ev.counts("user") > 0, ev.counts("item") > 0
+    P, Q = ev.P[users], ev.Q[items]
+    if not (len(P) and len(Q)):
+        return []
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = singular_values(P, Q)
+        rms = dots_rms(s, len(P), len(Q))
+    # 10× the ratings' spread: no bias terms can bring such products back to the rating scale
+    if not rms <= 10 * ev.spread:
+        return [Finding(
+            "predictions far off the rating scale", "warning",
+            {"RMS of the dot products": rms if math.isfinite(rms) else "overflows",
+             "rating std": ev.spread, "largest |weight|": float(max(np.abs(P).max(), np.abs(Q).max()))},
+            "The dot products alone spread far wider than the ratings (more than 10× their "
+            "spread; float32 predictions may even overflow to infinity): whatever the biases, "
+            "the predictions sit far from any rating.",
+            "Initialise small and lower the learning rate; check for a run that blew up.")]
     if rms < DOTS_NOTHING * ev.spread:
+        why, fix = _collapse_cause(ev, users, items)
         return [Finding(
             "embeddings collapsed to zero", "warning",
             {"RMS of the dot products": rms, "rating std": ev.spread,
              "largest singular value": float(s[0]),
-             "mean item norm": float(np.linalg.norm(ev.Q, axis=1).mean())}
+             "mean item norm": float(np.linalg.norm(Q, axis=1).mean())}
             | ({} if ev.P0 is None else
                {"mean item norm at attach": float(np.linalg.norm(ev.Q0, axis=1).mean())}),
-            "The dot products add next to nothing: over all user–item pairs they move a "
-            f"prediction by {rms:.2g} rating points (RMS), under 1% of the ratings' spread, so "
-            "the model is its biases alone (≈ 0 without them). " + _collapse_cause(ev),
-            "Use a small random init; drop Adam's weight_decay for a penalty on the batch's rows.")]
+            "The dot products add next to nothing: over the pairs of rated users and items they "
+            f"move a prediction by {rms:.2g} rating points (RMS), under 1% of the ratings' "
+            "spread, so the model is its biases alone (≈ 0 without them). " + why, fix)]
     # 1e-4: float32 round-off leaves s₂ ~1e-7·s₁ on a rank-1 matrix, learning gives ≥ 1e-2
     if len(s) > 1 and s[1] < 1e-4 * s[0]:
         return [Finding(
@@ -221,7 +260,9 @@ def check_popularity(ev):
     seen = c > 0
     if seen.sum() < 3 or not np.isfinite(ev.Q).all():
         return []
-    rho = norm_popularity_spearman(np.linalg.norm(ev.Q[seen], axis=1), c[seen])
+    rho = norm_popularity_spearman(np.linalg.norm(ev.Q[seen].astype(np.float64), axis=1), c[seen])
+    if not math.isfinite(rho):  # (every norm equal, e.g. a constant table: no ranking to read)
+        return []
     # 0.6: a strong rank correlation; it is info only, since norms track popularity with no
     # regularizer at all (≈ 0.7 in notebook 04's checklist)
     if rho <= 0.6:

@@ -156,6 +156,36 @@ def test_dot_products_that_add_nothing(data):
         assert hit and why in hit[0].explanation, str(report)
 
 
+def test_collapse_of_rated_rows_behind_never_rated_ones(data):
+    """Random never-rated rows kept the all-pairs RMS over the bar while every rated row had
+    collapsed (helper-36); without coupled decay the text names a penalty or no signal."""
+    nu, ni, mean = sizes(data)
+    m = PlainMF(nu + nu // 2, ni + ni // 2, std=0.3, biases=True, mean=mean)
+    _, report = run(data, m, adam(lr=0.01), epochs=15, l2=1.0)
+    hit = [f for f in report if f.name == "embeddings collapsed to zero"]
+    assert hit, str(report)
+    assert "no user–item signal" in hit[0].explanation and "weight_decay" not in hit[0].fix
+
+
+def test_all_equal_ratings_and_overflowing_tables(data):
+    """Implicit feedback (every rating 1.0) used to crash the cliff's svds; overflowing tables
+    used to look healthy."""
+    import copy
+
+    nu, ni, _ = sizes(data)
+    ones = copy.deepcopy(data)
+    ones.train.ratings[:] = 1.0
+    ones.val.ratings[:] = 1.0
+    _, report = run(ones, PlainMF(nu, ni, biases=True, mean=1.0), adam(lr=0.01, weight_decay=0.01),
+                    epochs=2)
+    assert "initial scale too large" not in {f.name for f in report}, str(report)
+    rng = np.random.default_rng(0)
+    P, Q = ((rng.standard_normal((n, 8)) * 1e20).astype(np.float32) for n in (nu, ni))
+    report = mf.diagnose(P, Q, train=data.train)
+    assert "predictions far off the rating scale" in {f.name for f in report.warnings}, str(report)
+    assert not re.search(r"\bnan\b|\binf\b", str(report)), str(report)
+
+
 def test_norms_tied_to_popularity_is_info_only(skewed):
     nu, ni, mean = sizes(skewed)
     _, report = run(skewed, PlainMF(nu, ni, biases=True, mean=mean), adam(lr=0.01))

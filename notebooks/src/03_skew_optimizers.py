@@ -286,10 +286,11 @@ for name, (lrs, vals) in lr_sweep.items():
 # finite and only 0.025 worse (claim 03.sgd-cliff).
 #
 # SGD also needs lr ≈ 100. Why so large? The loss is a *mean* over a batch of 4,096 ratings, so
-# each rating's error reaches the gradient divided by 4,096: every row's gradient, and so SGD's
-# step, is 1/4,096 ≈ 0.00024 of what a summed loss would give at the same lr. Adam's step is a
+# each rating's error reaches the gradient divided by 4,096: in a full batch every row's gradient,
+# and so SGD's step, is 1/4,096 ≈ 0.00024 of what a summed loss would give at the same lr — lr 100
+# moves a row by only 100/4,096 ≈ 0.024 times each of its ratings' gradients. Adam's step is a
 # ratio of gradient averages (m / √v), so a constant factor on a weight's gradients cancels: its
-# first steps on the mean and on the summed loss differ by under 3% (claim 03.mean-scale).
+# first step on the mean and on the summed loss differ by under 3% (claim 03.mean-scale).
 #
 # And skew is not what favours Adam: tuned the same way, its lead over SGD is *larger* on uniform
 # data than on this skewed data (claim 03.skew-not-adam) — rerun it with
