@@ -100,7 +100,7 @@ def check_decay(ev):
         f"{ev.optimizer}'s weight_decay adds λ·w to every weight's gradient at every step. Near "
         "zero the ratings pull the tables apart at rate 2σ_max/N, the decay pulls them back at "
         "λ: past λ* = 2σ_max/N (σ_max: largest singular value of the rating matrix, N ratings, "
-        "mean loss) every embedding goes to 0"
+        "mean loss) all-zero tables are the minimum they are pulled to"
         + (" — and this λ is past it." if past else
            "; this λ is close enough to λ* that the tables barely grow."),
         "Drop weight_decay; regularise with a penalty on the batch's rows "

@@ -394,7 +394,7 @@ def first_zeroed_exercise() -> Exercise:
         "'popular'?",
         check,
         hints=["For a row never in any batch, the only gradient it ever gets is λ·w.",
-               "Adam divides that gradient by its own running size — which is λ·|w| — so the "
-               "row moves by about lr per step, however tiny λ is (claim 02.cold-first)."],
-        solution="'cold': never-seen rows get only λ·w, which Adam normalises to a step of ~lr "
-                 "toward 0; rare rows come next, popular rows keep their norm.")
+               "Adam divides that gradient by its own running size (λ·|w|): the row's step stays "
+               "a sizeable fraction of lr whatever λ is, until λ·|w| nears eps (claim 02.cold-first)."],
+        solution="'cold': never-seen rows get only λ·w, which Adam normalises into a sizeable "
+                 "fraction of lr toward 0; rare rows come next, popular rows keep their norm.")
