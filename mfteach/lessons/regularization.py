@@ -395,6 +395,6 @@ def first_zeroed_exercise() -> Exercise:
         check,
         hints=["For a row never in any batch, the only gradient it ever gets is λ·w.",
                "Adam divides that gradient by its own running size (λ·|w|): the row's step stays "
-               "a sizeable fraction of lr whatever λ is, until λ·|w| nears eps (claim 02.cold-first)."],
+               "a sizeable fraction of lr whatever λ is, until λ·|w| is far below eps (claim 02.cold-first)."],
         solution="'cold': never-seen rows get only λ·w, which Adam normalises into a sizeable "
                  "fraction of lr toward 0; rare rows come next, popular rows keep their norm.")

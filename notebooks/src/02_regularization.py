@@ -241,10 +241,11 @@ for name, data in datasets.items():
 # The embeddings die between 5e-4 and 1e-3 on uniform data and between 2e-3 and 3e-3 on skewed
 # data — where λ\* says: at 0.7·λ\* they live, at 1.3·λ\* they are gone (claim 02.cliff). Past
 # the cliff they are not "small": with this notebook's settings (batches of 4,096, lr 0.02, 40
-# epochs) the largest weight is under 1e-7. Not exactly 0, though, and Adam does not stay there: trained to
-# 150 epochs they come back to 1e-4–1e-2 (still useless: validation does not move), and with
-# batches of 1,024 at 2·λ\* they fall below 1e-6 within 25 epochs, then grow back above 0.05 by
-# epoch 40 (claim 02.cliff-adam). λ\* is where zero becomes a minimum of the loss, and the
+# epochs) the largest weight is a few 1e-6 at most (table above). Not exactly 0, though, and Adam
+# does not stay there: trained to 150 epochs they come back to a few 1e-3 (still useless:
+# validation does not move; on some seeds they are growing back by epoch 40 already), and with
+# batches of 1,024 at 2·λ\* they fall below 1e-6, then grow back to 0.02–0.2 by epoch 40
+# (claim 02.cliff-adam). λ\* is where zero becomes a minimum of the loss, and the
 # formula has no batch size in it, because λ multiplies the gradient of the *mean* loss; how
 # closely an optimizer follows that minimum depends on its batch size, lr and epochs.
 #
@@ -255,7 +256,8 @@ for name, data in datasets.items():
 # Adam adds a twist: it divides every gradient by its running size. A row that is never in a batch
 # gets the gradient λ·w only — and Adam divides that by its own running size, so the step towards
 # zero stays a sizeable fraction of `lr` whatever λ is: at λ = 1e-6 as at 1e-4, never-seen rows
-# keep under 10% of their size after 5 epochs; only near Adam's eps (λ·|w| ~ 1e-8) does it fade.
+# keep under 10% of their size after 5 epochs; only once λ·|w| falls well below Adam's eps (1e-8)
+# does it fade (λ = 1e-9: they keep 90%).
 # So rows that are never seen shrink first and fastest (claim 02.cold-first): an
 # inverse-frequency regularizer (Exercise 3).
 

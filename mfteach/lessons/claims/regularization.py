@@ -124,16 +124,16 @@ def _cliff(seed):
 
 @claim("02.cliff-adam",
        "Past the cliff Adam does not settle at exactly 0. With the notebook's settings (batches "
-       "of 4,096, lr 0.02) at λ = 0.01 the largest item row is ~1e-9 after 40 epochs, with no "
-       "weight exactly 0; trained to 150 epochs it comes back to 1e-4–1e-2 while validation "
-       "stays where it was. With batches of 1,024 at 2·λ* the rows fall below 1e-6 within 25 "
-       "epochs, then grow back above 0.05 by epoch 40.",
+       "of 4,096, lr 0.02) at λ = 0.01 the largest item row falls below 1e-6 within 40 epochs, "
+       "with no weight exactly 0 at epoch 40; at 150 epochs it is at 1e-4–1e-2 while validation "
+       "stays where it was at 40. With batches of 1,024 at 2·λ* the rows fall below 1e-6 within "
+       "25 epochs, then grow back to 0.01–0.3 by epoch 40.",
        conditions="skewed notebook data, centred, biases, dim 32, Adam(lr=0.02, weight_decay=λ); "
-                  "largest item-row norm per epoch",
-       expect="batch 4,096, λ 0.01: max row norm at 40 < 1e-6, no exact zero, at 150 in "
-              "[1e-4, 1e-2], |val(150) − val(40)| < 0.01; batch 1,024, 2·λ*: min over epochs "
-              "1–25 < 1e-6, at 40 > 0.05",
-       slow=True)
+                  "largest item-row norm per epoch; seeds 0–3",
+       expect="batch 4,096, λ 0.01: lowest max row norm over epochs 1–40 < 1e-6, no exact zero "
+              "at 40, at 150 in [1e-4, 1e-2], |val(150) − val(40)| < 0.01; batch 1,024, 2·λ*: "
+              "lowest over epochs 1–25 < 1e-6, at 40 in [0.01, 0.3]",
+       seeds=(0, 1, 2, 3), slow=True)
 def _cliff_adam(seed):
     from ..regularization import critical_weight_decay
 
@@ -145,11 +145,12 @@ def _cliff_adam(seed):
     zeros = int((h.tables[40][1] == 0).sum())
     small = train(data, reg_config("adam_weight_decay", 2 * lam, 40, seed=seed, batch_size=1024))
     low = [float(n.max()) for n in small.item_norms]
-    ok = top[40] < 1e-6 and zeros == 0 and 1e-4 <= top[150] <= 1e-2
-    ok &= abs(h.val_rmse[150] - h.val_rmse[40]) < 0.01 and min(low[1:26]) < 1e-6 and low[40] > 0.05
-    return {"4,096: max row at 40": top[40], "exact zeros at 40": zeros, "at 150": top[150],
+    ok = min(top[1:41]) < 1e-6 and zeros == 0 and 1e-4 <= top[150] <= 1e-2
+    ok &= abs(h.val_rmse[150] - h.val_rmse[40]) < 0.01 and min(low[1:26]) < 1e-6 and 0.01 <= low[40] <= 0.3
+    return {"4,096: lowest max row (epochs 1–40)": min(top[1:41]), "4,096: at 40": top[40],
+            "exact zeros at 40": zeros, "4,096: at 150": top[150],
             "val 40 → 150": f"{h.val_rmse[40]:.4f} → {h.val_rmse[150]:.4f}",
-            "1,024 at 2λ*: lowest (epochs 1–25)": min(low[1:26]), "at 40": low[40]}, ok
+            "1,024 at 2λ*: lowest (epochs 1–25)": min(low[1:26]), "1,024: at 40": low[40]}, ok
 
 
 @claim("02.cliff-slides",
