@@ -85,8 +85,9 @@ def _diagnose_history(history, data: Split | Ratings) -> list[Finding]:
              "rating std": spread, "init": cfg.init, "dim": cfg.dim},
             "Before any step the predictions are already far outside the ratings: the "
             "embeddings start too big (N(0,1) gives a first RMSE of about √(dim + Var r) on "
-            "centred ratings), and Adam moves each weight only about lr per step, so it cannot "
-            "undo that in time.",
+            "centred ratings), and the optimizer spends the run shrinking them"
+            + (" (Adam moves each weight at most about lr per step)" if cfg.optimizer in
+               ("adam", "adamw", "sparse_adam") else "") + " instead of learning.",
             "Initialise with a small std, e.g. nn.init.normal_(emb.weight, std=0.01…0.1)."))
 
     # 2. divergence

@@ -43,3 +43,44 @@ def test_init_check_quotes_the_first_rmse_the_broken_job_prints():
             said = [float(x) for x in re.findall(r"(?:about|≈) (\d+\.\d+)", msg)]
             first = h.train_rmse[0]
             assert said and abs(said[-1] - first) / first < 0.05, (level, seed, first, msg)
+
+
+def _checks(level="hard"):
+    split = lesson.capstone_data(level)
+    return lesson.fault_exercises(level, split)
+
+
+def test_weight_decay_judged_apart_from_the_learning_rate_fault():
+    """At 'hard', with SGD at lr 1 still there, the right regularizer was refused ('past the
+    cliff') and AdamW(0.01) at lr 1 accepted (helper-40): the decay is judged at a working lr."""
+    ex = _checks()["weight_decay"]
+    sgd_left = dict(optimizer="sgd", lr=1.0, bias_lr=None)
+    r = ex.check({**lesson.REFERENCE, **sgd_left})
+    assert r.ok and "not this fault" in r.message, r.message
+    r = ex.check({**lesson.REFERENCE, "optimizer": "adamw", "lr": 1.0, "reg": "weight_decay",
+                  "reg_strength": 0.01})
+    assert not r.ok and "barely regularize" in r.message, r.message
+    r = ex.check({**lesson.REFERENCE, "reg": "weight_decay", "reg_strength": 0.0})
+    assert not r.ok and "over-shrinks" not in r.message and "barely regularize" in r.message
+
+
+def test_sgd_lr_check_wants_a_model_that_learns():
+    ex = _checks()["sgd_lr"]
+    for fix in (dict(optimizer="adam", lr=1e-4), dict(optimizer="adam", lr=0.3),
+                dict(optimizer="sgd", lr=10.0, bias_lr=0.5)):
+        r = ex.check({**lesson.REFERENCE, **fix})
+        assert not r.ok and "trains, but poorly" in r.message, (fix, r.message)
+    for fix in (dict(optimizer="adam", lr=0.01), dict(optimizer="sgd", lr=30.0, bias_lr=0.5)):
+        r = ex.check({**lesson.REFERENCE, **fix})
+        assert r.ok, (fix, r.message)
+
+
+def test_init_check_runs_the_init():
+    ex = _checks("medium")["init"]
+    assert not ex.check({**lesson.REFERENCE, "init_std": 0.0}).ok  # (run_job would refuse it)
+    for wrong in (dict(init="normal", init_std=0.3), dict(init="kaiming")):
+        r = ex.check({**lesson.REFERENCE, **wrong})
+        assert not r.ok and "start smaller" in r.message, (wrong, r.message)
+    for right in (dict(init="normal", init_std=0.05), dict(init="normal", init_std=0.02)):
+        r = ex.check({**lesson.REFERENCE, **right})
+        assert r.ok, (right, r.message)

@@ -7,7 +7,6 @@ fixed settings and measures whether that fault is gone.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,8 +14,7 @@ import numpy as np
 
 from ..data import Split, synthetic
 from ..splits import random_split
-from ..metrics import history_bucket_rmse, recovery_r2, singular_values
-from ..model import expected_initial_rmse
+from ..metrics import history_bucket_rmse, recovery_r2
 from ..preprocessing import popularity_buckets
 from ..training import TrainConfig
 from ..ui import Panel, PanelMessage, Toggle, panel_factory, plots
@@ -191,137 +189,14 @@ def scoreboard(split: Split, runs: dict):
     return pd.DataFrame.from_dict({k: _measure(split, h) for k, h in runs.items()}, orient="index")
 
 
-# -- checks, one per fault ----------------------------------------------------------------------
-def _check(fault, split):
-    n_users, n_items = split.train.n_users, split.train.n_items
-    var_r = float(np.var(split.train.ratings))
-
-    def check(settings):
-        if not isinstance(settings, dict):
-            return False, "pass your fixed settings dict"
-        unknown = sorted(set(settings) - set(REFERENCE))
-        if unknown:
-            return False, f"unknown setting(s) {unknown}; the job's settings are {sorted(REFERENCE)}"
-        s = {**REFERENCE, **settings}
-        if fault == "init":
-            if s["init"] in ("zeros", "constant"):
-                return False, (f"init={s['init']!r}: every row starts the same, so the embeddings "
-                               f"would never break symmetry")
-            # the init's share (a model that starts at the mean); one that does not (raw ratings,
-            # no global bias) is off by the mean too: the first RMSE this job prints
-            first = expected_initial_rmse(s["init"], 32, n_users, n_items, var_r, std=s["init_std"])
-            mean = float(split.train.ratings.mean())
-            also = "" if s["normalize"] != "none" or s["global_bias"] else (
-                f" (≈ {math.hypot(first, mean):.2f} here, where the model does not start at the "
-                f"mean {mean:.2f} either)")
-            if first > 1.5 * math.sqrt(var_r):
-                what = (" — that is N(0, 1), nn.Embedding's default: the fault is still there"
-                        if s["init"] == "default" else f" (init_std {s['init_std']:g} is too big)")
-                return False, (f"with init={s['init']!r} the first RMSE is about {first:.2f} even "
-                               f"from the mean{also}, far above the ratings' spread "
-                               f"{math.sqrt(var_r):.2f}{what}")
-            return True, (f"from the mean the first RMSE would be ≈ {first:.2f}: predictions would "
-                          f"start inside the rating scale{also}")
-        if fault == "biases":
-            if s["normalize"] == "none" and not s["global_bias"]:
-                extra = (": user/item biases start at 0 and would have to climb to it one small "
-                         "step at a time — centre the ratings or add the global bias"
-                         if s["user_bias"] or s["item_bias"] else "")
-                return False, (f"ratings average {split.train.ratings.mean():.2f} and nothing in "
-                               f"the model produces that mean{extra}")
-            if not (s["user_bias"] and s["item_bias"]):
-                return True, ("the mean is handled; user and item biases would add ≈ 0.02 more "
-                              "(claim 04.user-item-biases)")
-            return True, "ratings centred / global bias, plus user and item biases"
-        if fault == "sgd_lr" and s["optimizer"] in ("sgd", "momentum"):
-            if s["bias_lr"] is None:
-                return False, ("SGD with one learning rate for embeddings and biases: the global "
-                               "bias sees every example and needs a small bias_lr (< 1), the "
-                               "embeddings a large lr (~30) (claim 04.sgd-two-lrs)")
-            if s["bias_lr"] >= 1:
-                return False, (f"bias_lr {s['bias_lr']:g}: the global bias sees every example, "
-                               f"keep its lr < 1 (claim 04.sgd-two-lrs)")
-            if s["lr"] < 10:
-                return False, (f"embeddings lr {s['lr']:g}: SGD on a mean loss scales each row's "
-                               f"gradient by its frequency, so embeddings need a large lr (~30) "
-                               f"(claim 04.sgd-two-lrs)")
-        isolated = {**REFERENCE, **{k: s[k] for k in FAULTS[fault].keys}}
-        if fault == "weight_decay" and isolated["optimizer"] in ("sgd", "momentum") \
-                and isolated["bias_lr"] is None:
-            isolated["bias_lr"] = 0.5  # judge the decay, not SGD's bias lr (its own fault)
-        h = run_job(split, isolated)
-        if not h.ok:
-            return False, f"training diverged: {h.diverged}"
-        if fault == "weight_decay":
-            s_vals = singular_values(*h.factors())
-            if s_vals[0] < 1e-2 * math.sqrt(n_users * n_items):
-                return False, (f"every embedding still ends (nearly) zero: {isolated['reg']} at "
-                               f"{isolated['reg_strength']:g} is past the cliff (claim 04.cliff)")
-            ref = reference_val(split, **{k: isolated[k] for k in ("optimizer", "lr", "bias_lr")})
-            val = float(h.val_rmse[-1])
-            if val > ref + 0.03:
-                coupled = isolated["reg"] == "weight_decay" and isolated["optimizer"] != "adamw"
-                weak = isolated["reg"] == "none" or isolated["optimizer"] == "adamw" \
-                    or (isolated["reg_strength"] < 0.01 and not coupled)
-                why = ("Adam's weight_decay over-shrinks the embeddings well before its cliff "
-                       "(claim 04.decay-before-cliff): use a penalty on the batch's rows" if coupled
-                       else "these settings barely regularize (claim 04.no-reg-overfits)" if weak
-                       else "choose a λ near the bottom of notebook 02's U-curve")
-                return False, (f"no collapse (largest singular value {s_vals[0]:.0f}), but val "
-                               f"RMSE {val:.3f} vs {ref:.3f} with reg='l2_batch', 0.05: {why}")
-            return True, (f"the embeddings survive (largest singular value {s_vals[0]:.0f}) and "
-                          f"val RMSE {val:.3f} (reference {ref:.3f})")
-        if fault == "sgd_lr":
-            return True, f"val RMSE {h.val_rmse[-1]:.3f} with {s['optimizer']} at lr {s['lr']:g}"
-        raise ValueError(f"unknown fault {fault!r}")
-
-    return check
-
-
-def _evaluation_check(split):
-    def check(answer):
-        try:
-            settings, rare = answer
-            rare = float(rare)
-        except (TypeError, ValueError):
-            return False, "answer (fixed_settings, rare_item_rmse): the RMSE of your fixed model on rare items"
-        if not isinstance(settings, dict):
-            return False, "the first part of your answer should be your fixed settings dict"
-        if not math.isfinite(rare):
-            return False, "your rare-item RMSE is not a finite number"
-        h = run_job(split, settings)
-        if not h.ok:
-            return False, f"training diverged: {h.diverged}"
-        ref = reference_val(split)
-        if float(h.val_rmse[-1]) > ref + 0.1:  # SGD done right (lr 30, bias_lr 0.5) is ≈ +0.06
-            return False, (f"these settings reach val RMSE {h.val_rmse[-1]:.3f} (reference "
-                           f"{ref:.3f}): fix the other faults first, then report the fixed model")
-        b = history_bucket_rmse(h, split.val)
-        want = b["buckets"]["rare"]["rmse"]
-        if abs(rare - want) > 0.01:
-            near = lambda x: abs(rare - x) <= 0.005  # noqa: E731
-            slip = ("that is the overall RMSE, the number that hides the gap" if near(b["overall"])
-                    else "that is the average over items (per_item), not the rare bucket"
-                    if near(b["per_item"]) else "that is a mean squared error: take the root"
-                    if near(want ** 2) else "that is on the test set: report validation"
-                    if near(history_bucket_rmse(h, split.test)["buckets"]["rare"]["rmse"])
-                    else next((f"that is the '{k}' bucket" for k, v in b["buckets"].items()
-                               if near(v["rmse"])), "compute it with mf.history_bucket_rmse "
-                                                    "on the validation set"))
-            return False, (f"your fixed model's rare-item RMSE is {want:.3f}, not {rare:.3f}: "
-                           f"{slip}")
-        return True, (f"rare items {want:.3f} vs overall {b['overall']:.3f}: the overall number "
-                      f"hides a {want - b['overall']:+.2f} gap — report both")
-
-    return check
-
-
 def fault_exercises(level, split) -> dict:
     """One Exercise per planted fault of ``level``; each check runs/measures the fixed settings."""
+    from .checks_capstone import evaluation_check, fault_check  # (they run jobs of this module)
+
     out = {}
     for name in _level(level):
         f = FAULTS[name]
-        checker = _evaluation_check(split) if name == "evaluation" else _check(name, split)
+        checker = evaluation_check(split) if name == "evaluation" else fault_check(name, split)
         prompt = (f"Fault '{name}' ({f.where}). Fix it in your settings and pass them to check()"
                   + (" as (settings, rare_item_rmse)." if name == "evaluation" else "."))
         out[name] = Exercise(f"fault: {name}", prompt, checker, hints=f.hints,

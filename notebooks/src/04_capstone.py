@@ -86,9 +86,9 @@ print("train RMSE per epoch:", " ".join(f"{v:.2f}" for v in history.train_rmse[:
 print(f"val RMSE {history.val_rmse[-1]:.3f}  (predicting the mean would give {mf.baseline_rmse(split.train, split.val):.3f})")
 
 # %% [markdown]
-# The loss does go down, yet the job ends about four times worse than predicting the training
-# mean for everyone — its predictions are not clipped to 1–5; clipped it would still be about three
-# times worse (claim 04.broken-loss-falls). (This job's data — 600 users × 1,500 items,
+# The loss does go down, yet at the medium level the job ends about four times worse than
+# predicting the training mean for everyone — its predictions are not clipped to 1–5; clipped it
+# would still be about three times worse (claim 04.broken-loss-falls). (This job's data — 600 users × 1,500 items,
 # popularity Zipf 1.5 — is not notebooks 01–03's, so "predict the mean" gives a different number
 # here than there.) So what is wrong?
 
@@ -133,11 +133,13 @@ board
 
 # %% [markdown]
 # **Try this**
-# - Switch off each fault alone, with all others on. *Look for:* removing `weight_decay` alone
-#   makes validation *worse*: the decay is what drags the oversized init down
+# - Switch off each fault alone, with all others on. *Look for:* at the medium level, removing
+#   `weight_decay` alone makes validation *worse*: the decay is what drags the oversized init down
 #   (claim 04.decay-undoes-init). One fault hides another.
 # - With everything else fixed, toggle `weight_decay`. *Look for:* the spectrum collapsing to ~0.
-#   Then switch `biases` back on: the spectrum comes back (claim 04.collapse-masked).
+#   Then switch `biases` back on: the largest singular value comes back, and only it — the
+#   direction that carries the 3.85-star mean; every other direction stays collapsed
+#   (claim 04.collapse-masked).
 # - Toggle `evaluation`. *Look for:* the status line: does the team see the rare-item error?
 
 # %% [markdown]
@@ -182,8 +184,8 @@ faults[next(iter(faults))].hint()  # hints for the first fault; call again for m
 # ## 4. Prove it: the scoreboard
 # Broken vs yours vs a reference job (small normal init, L2 on the batch's rows, centred ratings
 # with biases, Adam). Overall, per popularity bucket, and how well the learned item factors recover
-# the true ones (R², synthetic data only). The reference beats the broken job by more than 3
-# rating points overall; its errors on rare items (1–5 training ratings) are ≥ 0.2 above its overall
+# the true ones (R², synthetic data only). At the medium level the reference beats the broken job
+# by more than 3 rating points overall; its errors on rare items (1–5 training ratings) are ≥ 0.2 above its overall
 # RMSE — a gap the overall number hides. The cold bucket holds only a handful of validation
 # ratings, so its number is noise (claim 04.scoreboard).
 
@@ -261,7 +263,7 @@ mf.lessons.progress.summary()
 # - [ ] **Optimizer:** tuned lr; with SGD, separate learning rates for embeddings and biases
 #       (claim 04.sgd-two-lrs).
 # - [ ] **After training:** spectrum not collapsed — the largest singular value not below
-#       1e-3·√(users·items), `diagnose`'s threshold (claim 04.collapse-masked); cold items' rows small, so they predict about their biases, as
+#       1e-3·√(users·items), and more than one of them alive (claim 04.collapse-masked); cold items' rows small, so they predict about their biases, as
 #       `diagnose` notes on the reference job (claim 04.healthy-diagnose).
 # - [ ] **Reporting:** overall *and* per popularity bucket; `mf.diagnose(history, split)`
 #       finds nothing alarming.
