@@ -159,9 +159,11 @@ CORPUS = [
     ("01.3", "mean 5", lambda w: init.normal_(w, mean=5.0, std=S), False, "centre them on 0"),
     ("01.3", "mean 1 std 0.05", lambda w: init.normal_(w, mean=1.0, std=0.05), False, "mean 1"),
     ("01.3", "constant", lambda w: init.constant_(w, 0.1), False, "never break symmetry"),
-    ("01.3", "uniform 0..0.1", lambda w: init.uniform_(w, 0.0, 0.1), False, "mean 0.05"),
+    ("01.3", "uniform 0..0.1", lambda w: init.uniform_(w, 0.0, 0.1), False, "centre them on 0"),  # (its mean prints 0.05 or 0.0499: global RNG)
     ("01.3", "zeros", init.zeros_, False, "zeros/constant"),
     ("01.3", "std 0.2", lambda w: init.normal_(w, std=0.2), False, "larger than it needs to be"),
+    ("01.3", "std 0.15", lambda w: init.normal_(w, std=0.15), True, "both tables"),
+    ("01.3", "std 0.02", lambda w: init.normal_(w, std=0.02), True, "both tables"),
     ("01.3", "kaiming_normal_ (0.25)", init.kaiming_normal_, False, "larger than it needs to be"),
     # 02 ex1: MSE + λ·mean_b(‖p_u‖² + ‖q_i‖²), one SGD step at a time
     ("02.1", "pow(2).sum(1)", _penalty_step("pow"), True, "step after step"),

@@ -6,7 +6,8 @@
 #
 # **The story.** You build a recommender: one `nn.Embedding` for users, one for items, a dot
 # product, `MSELoss`, Adam. The loss goes down. Yet validation error stays worse than *predicting
-# the average rating for everyone*. A blog post says "use Xavier init" — you do, and it works. Why?
+# the average rating for everyone*. The article reports "significantly improved results utilizing
+# Xavier/Glorot or He initialization schemes" — you switch to Xavier, and it works. Why?
 # Is Xavier the right tool, or did it just happen to pick a good number? This notebook answers
 # with experiments you rerun yourself.
 #
@@ -72,8 +73,9 @@ _ = threadpool_limits(1, user_api="blas")  # numpy's too, if loaded before this 
 #
 # **How cold items are chosen here matters.** In a real shop a cold item is a *new* item with its
 # first few ratings. `mf.synthetic` has no setting for that: it marks 5% of the items cold **at
-# random, whatever their popularity**, so the cold items here include blockbusters and carry
-# about a fifth of the validation ratings (claim 01.cold-share) — far more weight than new items
+# random, whatever their popularity**, so the cold items here include popular ones (the most
+# rated among the top 5% of items) and carry about a fifth of the validation ratings
+# (claim 01.cold-share) — far more weight than new items
 # would have. Keep that share in mind: wherever cold items change the story, we print warm
 # (items with training ratings) and cold errors apart.
 
@@ -170,7 +172,7 @@ for name, c in curves.items():
 ax.axhline(mean_rmse, color="#999999", ls="-.", lw=2, label="predict the mean")
 plots.log_y(ax)
 ax.set(xlabel="epoch", ylabel="validation RMSE (rating points, log scale)",
-       title="nn.Embedding's default init never catches up")
+       title="nn.Embedding's default init does not catch up in 15 epochs")
 ax.legend(); ax.grid(alpha=0.3)
 plt.show()
 
@@ -210,8 +212,11 @@ print(f"predicting the mean on this data: {art_mean:.3f}")
 # root-mean-square — nearly 4× predicting the mean (claim 01.article-first). The article gives no
 # training loop for Example 1; we use its Example 2 loop, with one change shown:
 # the article: `optim.Adam(model.parameters(), lr=0.001, weight_decay=0.01)` → here:
-# `optim.Adam(model.parameters(), lr=0.001)` (weight decay is lesson 02's subject). Glue:
-# `num_epochs = 20`, and a `data_loader` of shuffled batches of 1,024 raw training ratings.
+# `optim.Adam(model.parameters(), lr=0.001)` (weight decay is lesson 02's subject; with it, this
+# model ends far worse than the mean, claim 02.article-literal). Also left out: Example 2's line
+# `model = MF(num_users, num_items, embedding_dim)` (the model is Example 1's), and `optim.Adam`
+# is spelled `torch.optim.Adam`. Glue: `num_epochs = 20`, and a `data_loader` of shuffled batches
+# of 1,024 raw training ratings.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -344,8 +349,8 @@ print(table.to_string())
 # Xavier's formula. He/Kaiming is a bit worse: its std (√2/√dim = 0.25) is larger
 # (claim 01.xavier-like-small). With a small learning rate and few epochs — the article's lr 0.001 —
 # the scale matters more: smaller ends better, and He is far worse than Xavier
-# (claim 01.small-lr-smaller-std). The popular advice "use Xavier" is right for the wrong reason:
-# its scale.
+# (claim 01.small-lr-smaller-std). The article's advice, "Xavier/Glorot or He initialization
+# schemes", is half right: Xavier helps for the wrong reason — its scale — and He is worse.
 #
 # And Xavier's std is **not** a property of the embedding size alone. For a weight of shape
 # `(rows, dim)` PyTorch takes `fan_in = dim` and `fan_out = rows`, so
@@ -382,8 +387,9 @@ print(pd.DataFrame(lesson.scale_under_optimizers(split, seed=SEED)).set_index("i
 # **SGD** the step is the gradient itself, and the gradient of ⟨p, q⟩ with respect to p is q: small
 # rows move slowly. Within these 15 epochs Xavier's mismatch ends behind, and std 1e-5 far behind
 # (claim 01.xavier-sgd). What it costs is training time: given 60 epochs both catch up
-# (claim 01.sgd-catches-up). So Xavier's row-dependent scale slows SGD down, and is harmless under
-# Adam.
+# (claim 01.sgd-catches-up) — or a larger lr: at lr 100 instead of 30, Xavier's scales end as well
+# as N(0, 0.05) within the 15 epochs, while std 1e-5 is still behind (claim 01.sgd-lr100). So
+# Xavier's row-dependent scale slows SGD at a small lr, and is harmless under Adam.
 #
 # The second panel draws the std of every scheme, up to a million rows, with your two tables
 # marked. Move the embedding dim; switch which scheme marks your tables.
@@ -540,8 +546,8 @@ mf.lessons.progress.summary()
 #       don't rely on `nn.Embedding`'s default N(0, 1) (claim 01.xavier-like-small)
 #       (claim 01.xavier-sgd).
 # - [ ] If you use Xavier, know that its scale depends on the number of rows — user and item tables
-#       differ, and padding a table changes its init. Harmless under Adam; under SGD it slows
-#       training (claim 01.sgd-catches-up).
+#       differ, and padding a table changes its init. Harmless under Adam; under SGD with a small
+#       lr it slows training (claim 01.sgd-catches-up) (claim 01.sgd-lr100).
 # - [ ] Never init embeddings with zeros or a constant (claim 01.zeros) (claim 01.constant-rank1).
 # - [ ] Know your cold items: their share of the validation ratings, and their error apart from
 #       the warm items'. Without weight decay or an all-rows penalty their rows stay exactly their
