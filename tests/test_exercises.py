@@ -150,7 +150,7 @@ CORPUS = [
     ("01.2", "returns a copy", lambda w: torch.randn_like(w) * S, False, "in place"),
     ("01.2", "not callable", 0.1768, False, "pass a function"),
     # 01 ex3: one small scale for a 5k-row and a 1M-row table
-    ("01.3", "normal 0.05", lambda w: init.normal_(w, std=0.05), True, "safe under Adam and SGD"),
+    ("01.3", "normal 0.05", lambda w: init.normal_(w, std=0.05), True, "no mismatch between the tables"),
     ("01.3", "uniform ±0.1", lambda w: init.uniform_(w, -0.1, 0.1), True, "both tables"),
     ("01.3", "trunc_normal 0.08", lambda w: init.trunc_normal_(w, std=0.08), True, "both tables"),
     ("01.3", "xavier_uniform_", init.xavier_uniform_, False, "different scales"),

@@ -62,6 +62,9 @@ def test_weight_decay_judged_apart_from_the_learning_rate_fault():
     assert not r.ok and "barely regularize" in r.message, r.message
     r = ex.check({**lesson.REFERENCE, "reg": "weight_decay", "reg_strength": 0.0})
     assert not r.ok and "over-shrinks" not in r.message and "barely regularize" in r.message
+    r = ex.check({**lesson.REFERENCE, "optimizer": "sgd", "lr": 30.0, "bias_lr": 0.5,
+                  "reg": "weight_decay", "reg_strength": 1e-3})
+    assert not r.ok and "Adam" not in r.message, r.message  # (it was blamed on Adam's decay)
 
 
 def test_sgd_lr_check_wants_a_model_that_learns():
@@ -80,7 +83,13 @@ def test_init_check_runs_the_init():
     assert not ex.check({**lesson.REFERENCE, "init_std": 0.0}).ok  # (run_job would refuse it)
     for wrong in (dict(init="normal", init_std=0.3), dict(init="kaiming")):
         r = ex.check({**lesson.REFERENCE, **wrong})
-        assert not r.ok and "start smaller" in r.message, (wrong, r.message)
+        assert not r.ok and "choose a std near 0.05" in r.message, (wrong, r.message)
+    # judged with the student's optimizer (helper-41: SGD + std 1e-4 passed, judged under Adam)
+    hard = _checks()["init"]
+    sgd = dict(optimizer="sgd", lr=30.0, bias_lr=0.5)
+    r = hard.check({**lesson.REFERENCE, **sgd, "init_std": 1e-4})
+    assert not r.ok and "sgd at lr 30" in r.message, r.message
+    assert hard.check({**lesson.REFERENCE, **sgd}).ok
     for right in (dict(init="normal", init_std=0.05), dict(init="normal", init_std=0.02)):
         r = ex.check({**lesson.REFERENCE, **right})
         assert r.ok, (right, r.message)

@@ -210,7 +210,7 @@ print(f"predicting the mean on this data: {art_mean:.3f}")
 # The article's model has **no bias terms** and is fed **raw 1–5 ratings**. With Xavier's small
 # scales, ⟨p, q⟩ starts ≈ 0 for every pair, so its first error is the ratings' own
 # root-mean-square — nearly 4× predicting the mean (claim 01.article-first). The article gives no
-# training loop for Example 1; we use its Example 2 loop, with one change shown:
+# training loop for Example 1; we use its Example 2 loop, with these changes shown:
 # the article: `optim.Adam(model.parameters(), lr=0.001, weight_decay=0.01)` → here:
 # `optim.Adam(model.parameters(), lr=0.001)` (weight decay is lesson 02's subject; with it, this
 # model ends far worse than the mean, claim 02.article-literal). Also left out: Example 2's line

@@ -137,8 +137,8 @@ board
 #   `weight_decay` alone makes validation *worse*: the decay is what drags the oversized init down
 #   (claim 04.decay-undoes-init). One fault hides another.
 # - With everything else fixed, toggle `weight_decay`. *Look for:* the spectrum collapsing to ~0.
-#   Then switch `biases` back on: the largest singular value comes back, and only it — the
-#   direction that carries the 3.85-star mean; every other direction stays collapsed
+#   Then switch `biases` back on: the largest singular value comes back, and only it — a
+#   direction along the ratings' average; every other direction stays collapsed
 #   (claim 04.collapse-masked).
 # - Toggle `evaluation`. *Look for:* the status line: does the team see the rare-item error?
 
