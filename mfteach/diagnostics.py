@@ -134,7 +134,8 @@ def _diagnose_history(history, data: Split | Ratings) -> list[Finding]:
     P, Q = history.factors()
     if np.isfinite(P).all() and np.isfinite(Q).all():
         # rows with training ratings: a never-rated row keeps its init whatever happens to the rest
-        Pr, Qr = P[history.train_user_counts > 0], Q[history.train_item_counts > 0]
+        cu, ci = history.train_user_counts, history.train_item_counts
+        Pr, Qr = (P, Q) if cu is None or ci is None else (P[cu > 0], Q[ci > 0])
         s = singular_values(Pr, Qr) if len(Pr) and len(Qr) else np.ones(1)
         rms = dots_rms(s, len(Pr), len(Qr)) * history.normalizer.divisor if len(Pr) and len(Qr) \
             else np.inf  # (in rating points)
