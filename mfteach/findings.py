@@ -13,6 +13,7 @@ from .history import BLOWUP_FACTOR
 from .metrics import norm_popularity_spearman, singular_values
 from .evidence import Evidence, cliff_lambda, sample_index
 from .report import Finding
+from .watch import _decoupled
 
 __all__ = ["check_all", "COUPLED_NEAR", "COUPLED_BELOW", "ADAMW_KEEPS", "SPIKE"]
 
@@ -74,7 +75,7 @@ def check_decay(ev):
     lam = float(ev.settings.get("weight_decay", 0.0) or 0.0)
     if ev.optimizer is None or lam <= 0:
         return []
-    if ev.optimizer == "AdamW" or ev.settings.get("decoupled_weight_decay"):
+    if _decoupled(ev.optimizer, ev.settings):
         return _check_adamw(ev, lam)
     # the ratings as the dot products see them: minus the mean when something else predicts it
     centred = bool(ev.has_biases) or ev.hidden_offset()
@@ -140,7 +141,7 @@ def _coupled_decay(ev):
     if ev.optimizer is None:
         return None
     lam = float(ev.settings.get("weight_decay", 0.0) or 0.0)
-    return lam > 0 and not (ev.optimizer == "AdamW" or ev.settings.get("decoupled_weight_decay"))
+    return lam > 0 and not _decoupled(ev.optimizer, ev.settings)
 
 
 def _collapse_cause(ev, users, items) -> tuple[str, str]:
