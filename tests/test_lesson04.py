@@ -26,6 +26,20 @@ def test_evaluation_check_rejects_the_broken_job_even_with_its_true_rare_rmse():
     assert not r.ok and "fix the other faults first" in r.message
 
 
+def test_evaluation_check_names_the_changes_that_fail_together():
+    """Adam at lr 0.003 and init std 0.2 each pass their own check, but the job ends ≈ 0.23
+    behind: the refusal names both (putting back either recovers), and one culprit alone by name."""
+    split = lesson.capstone_data("hard")
+    ex = lesson.fault_exercises("hard", split)
+    pair = {**lesson.REFERENCE, "lr": 0.003, "init_std": 0.2}
+    assert ex["init"].check(pair).ok and ex["sgd_lr"].check(pair).ok
+    r = ex["evaluation"].check((pair, 0.7))
+    assert not r.ok and "your init and your optimizer and learning rates fail together" in r.message
+    r = ex["evaluation"].check(({**lesson.REFERENCE, "init": "default"}, 0.7))
+    assert not r.ok and "your init (init='default', init_std=0.05) is what holds it back" in r.message
+    assert "regularizer" not in r.message  # unchanged groups are not blamed
+
+
 def test_init_check_quotes_the_first_rmse_the_broken_job_prints():
     """The init check's number must be the first RMSE the student sees in the job's output (a
     model that does not start at the mean is off by the mean too), on every level and seed."""
