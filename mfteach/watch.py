@@ -176,13 +176,17 @@ def find_tables(model, n_users, n_items, user_table=None, item_table=None) -> di
             pairs = named if len(named) == 1 else pairs
         if len(pairs) != 1:
             why = "no pair of tables fits" if not pairs else "several pairs of tables fit"
+            one = ("; tables one column wide are read as bias terms, so a dim-1 model needs them "
+                   "named" if not pairs and any(t.dim() == 2 and t.shape[1] == 1
+                                                for t in cands.values()) else "")
             raise ValueError(f"{why} the ratings ({n_users} users, {n_items} items, equal dim); "
                              f"candidates: {_listing(cands)}. Pass user_table= and item_table= "
-                             f"(attribute or parameter names)")
+                             f"(attribute or parameter names){one}")
         user, item = pairs[0]
     out = {"user": user, "item": item, "user_bias": None, "item_bias": None, "global_bias": None}
-    vectors = {n: t for n, t in cands.items() if (t.dim() == 2 and t.shape[1] == 1)
-               or (t.dim() == 1 and t.shape[0] > 1)}
+    chosen = (user[0], item[0])  # a dim-1 model's tables are one column wide too: not biases
+    vectors = {n: t for n, t in cands.items() if n not in chosen and (
+               (t.dim() == 2 and t.shape[1] == 1) or (t.dim() == 1 and t.shape[0] > 1))}
     for role, (tname, t) in (("user_bias", user), ("item_bias", item)):
         fits = [(n, v) for n, v in vectors.items() if _rows(v) == _rows(t)]
         if len(fits) > 1:  # same row counts: the names must say which

@@ -12,6 +12,7 @@ import torch.nn as nn
 
 import mfteach as mf
 from mfteach.report import LINKS, Finding, Report, anchor
+from mfteach.watch import find_tables
 from _plain_loop import PlainMF, fit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -322,6 +323,27 @@ def test_ambiguous_tables_ask_for_names():
     with pytest.raises(ValueError, match="does not update the tables"):
         mf.watch(m, torch.optim.Adam([nn.Parameter(torch.zeros(2))]), train=r, user_table="a",
                  item_table="b")
+
+
+def test_a_dim_1_model_is_watched_when_its_tables_are_named():
+    """One-column tables look like bias terms: auto-detection says so, and named tables are not
+    taken for their own biases (the real biases were missed: 'bias terms missing', wrongly)."""
+    r = mf.synthetic(60, 80, 1500, seed=0)
+
+    class Dim1(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.user_emb, self.item_emb = nn.Embedding(60, 1), nn.Embedding(80, 1)
+            self.user_bias, self.item_bias = nn.Embedding(60, 1), nn.Embedding(80, 1)
+
+    m = Dim1()
+    opt = torch.optim.Adam(m.parameters())
+    with pytest.raises(ValueError, match="no pair.*a dim-1 model needs them named"):
+        mf.watch(m, opt, train=r)
+    rec = mf.watch(m, opt, train=r, user_table="user_emb", item_table="item_emb")
+    assert (rec.names["user"], rec.names["item"]) == ("user_emb", "item_emb")
+    found = find_tables(m, 60, 80, user_table="user_emb", item_table="item_emb")
+    assert found["user_bias"][0] == "user_bias" and found["item_bias"][0] == "item_bias"
 
 
 def test_diagnose_bare_tables(data):
