@@ -335,7 +335,8 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None, resume=None) -> 
                 pause()
             lv = loss.detach().item()
             if not math.isfinite(lv):
-                h.diverged = divergence(cfg, epoch, h.steps, f"loss became {lv}", custom)
+                what = "NaN (not a number)" if math.isnan(lv) else "infinite"  # never "nan"
+                h.diverged = divergence(cfg, epoch, h.steps, f"loss became {what}", custom)
                 break
         if h.diverged:
             break
@@ -343,7 +344,7 @@ def _train(split: Split, cfg: TrainConfig, make_optimizer=None, resume=None) -> 
         bad = [name for name, w in zip(("user", "item"), factors) if not torch.isfinite(w).all()]
         if bad:
             h.diverged = divergence(cfg, epoch, h.steps, f"{' and '.join(bad)} embeddings "
-                                                          f"became inf/nan", custom)
+                                                          f"became infinite or NaN", custom)
             break
         errors = (rmse(*ev_tr), rmse(u_va, i_va, z_va))
         why = blowup_reason(h, errors, width)

@@ -373,6 +373,59 @@ def test_init_panel_says_when_the_learned_matrix_collapses(tiny_data):
     assert "rank" not in p.status_text
 
 
+def test_a_run_that_diverged_midway_is_shown_as_no_result(tiny_data):
+    """Its last finite epoch is no result: bars, recovery and norms of it read as findings
+    ("popular items have the worst error"). The curves show the blow-up; the rest say why they
+    are empty; the status states no RMSE of it (helper-43)."""
+    p = skew.skew_panel(item_zipf=0.0, optimizer="sgd", lr=300.0)  # diverges at epoch 5
+    h, v = p.result.history, p.view
+    assert h.diverged and len(h.epochs) > 1
+    assert "diverged at epoch" in p.status_text and "val RMSE" not in p.status_text
+    assert v.bars._msg.get_visible() and "no trained model" in v.bars._msg.get_text()
+    for plot in (v.bars, v.recovery, v.scatter):
+        assert not any(a.get_visible() for a in plot.artists if hasattr(a, "get_visible"))
+        assert not plot.ax.xaxis.get_visible() and plot.ax.get_title() == plot._own_title()
+    assert v.curves.div_marker.get_visible()
+    p.set(lr=30.0)  # back to a run that trains: everything returns
+    assert not p.result.history.diverged and not v.bars._msg.get_visible()
+    assert v.bars.ax.xaxis.get_visible() and v.bars.ax.get_legend().get_visible()
+
+
+def test_a_message_hides_the_old_legend_axis_and_title(tiny_data):
+    """'No regularizer: no U-curve' kept the last U-curve's 'best: 0.1 → 0.621' legend, its λ
+    axis and label (helper-43); a diverged init showed its init as 'after training'."""
+    p = regularization.reg_panel(epochs=5)
+    sweep = p.view.sweep
+    p.set(reg="none")
+    assert sweep._msg.get_visible() and not sweep.ax.get_legend().get_visible()
+    assert not sweep.ax.xaxis.get_visible() and sweep.ax.get_title() == "Validation U-curve"
+    p.set(reg="l2_batch")
+    assert not sweep._msg.get_visible() and sweep.ax.get_legend().get_visible()
+    assert sweep.ax.xaxis.get_visible()
+    q = initialization.init_panel(init="normal", init_std=3.0, dim=4, optimizer="sgd")
+    assert q.result.history.diverged and q.view.norms._msg.get_visible()
+    assert not any(a.get_visible() for a in q.view.norms.artists if hasattr(a, "get_visible"))
+
+
+def test_a_message_fits_inside_its_axes():
+    """matplotlib's wrap=True wraps to the figure's width: a centred message ran out of its
+    axes, over the neighbouring plot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from mfteach.ui import plots
+
+    fig = Figure(figsize=(9, 5.4), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    (a, b), (c, d) = fig.subplots(2, 2, squeeze=False)
+    bars = plots.BucketBars(a)
+    bars.message("diverged at epoch 1 (step 7): loss became infinite — lower the learning rate "
+                 "(now 1000). Nothing to show: try a smaller learning rate.")
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    box, ax_box = bars._msg.get_window_extent(r), a.get_window_extent(r)
+    assert ax_box.x0 <= box.x0 and box.x1 <= ax_box.x1
+
+
 def test_pinned_a_is_drawn_in_the_other_panels_too(tiny_data):
     p = skew.skew_panel()
     p.pin_button.value = True

@@ -18,7 +18,7 @@ from ..metrics import history_bucket_rmse, recovery_r2
 from ..preprocessing import popularity_buckets
 from ..training import TrainConfig
 from ..ui import Panel, PanelMessage, Toggle, panel_factory, plots
-from .common import Run, grid, trained
+from .common import Run, grid, show_diverged, trained
 from .exercises import CheckResult, Exercise
 
 __all__ = ["Fault", "FAULTS", "LEVELS", "REFERENCE", "SCRIPT", "broken_settings", "settings_with",
@@ -227,6 +227,8 @@ class _CapstoneView:
     def update(self, run, pinned=None):
         h, n = run.history, run.split.train.n_items
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
+        if show_diverged(h, (self.bars, self.spectrum, self.scatter)):
+            return
         self.bars.update(run.extra["buckets"], pinned.extra["buckets"] if pinned else None)
         P, Q = h.factors()
         pin = pinned.history if pinned else None
@@ -240,13 +242,15 @@ class _CapstoneView:
 
 def _describe_capstone(run):
     b, on = run.extra["buckets"], run.extra["on"]
+    if run.history.diverged:  # its last finite epoch's numbers are no result
+        return f"faults on: {', '.join(on) or 'none'} → {run.history.diverged}"
     s = f"faults on: {', '.join(on) or 'none'} → overall val RMSE {b['overall']:.3f}"
     if not run.extra["evaluation"]:
         s += (f"; rare items {b['buckets']['rare']['rmse']:.3f}, popular "
               f"{b['buckets']['popular']['rmse']:.3f}")
     else:
         s += " (the team only looks at this number)"
-    return s + (f" — {run.history.diverged}" if run.history.diverged else "")
+    return s
 
 
 @panel_factory

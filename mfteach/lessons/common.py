@@ -16,7 +16,7 @@ from .. import forked, runcache
 from .background import Gate as _Gate, Later as _Later, cores
 from .background import lower_priority  # (check_own imports it from here too)
 
-__all__ = ["notebook_data", "reference_rmse", "Run", "grid", "trained", "train_many", "thread_map",
+__all__ = ["notebook_data", "reference_rmse", "Run", "grid", "show_diverged", "trained", "train_many", "thread_map",
            "prefetch", "kept_run", "call_ahead", "called", "epochs_at_hand"]
 
 
@@ -60,6 +60,17 @@ class Run:
 def grid(fig, rows=2, cols=2):
     """A rows × cols grid of axes on ``fig`` (always 2-D)."""
     return fig.subplots(rows, cols, squeeze=False)
+
+
+def show_diverged(history, plots) -> bool:
+    """For a run that diverged, the plots of its trained model show a note instead (the first
+    plot), and True: its last finite epoch is no result (bars or norms of it read as findings)."""
+    if not history.diverged:
+        return False
+    for k, p in enumerate(plots):
+        p.message("" if k else f"Training diverged at epoch {history.diverged.epoch}: there is "
+                               f"no trained model to measure. The training curves show where.")
+    return True
 
 
 # -- trained once, shared ------------------------------------------------------------------------

@@ -11,22 +11,20 @@ from ..model import init_std as scheme_std  # (a panel parameter is called init_
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, Slider, panel_factory, plots
 from .article import BatchLoader  # the article loop's data_loader (re-exported)
-from .common import Run, grid, kept_run, notebook_data, prefetch, thread_map, train_many, trained
+from .common import (Run, grid, kept_run, notebook_data, prefetch, show_diverged, thread_map,
+                     train_many, trained)
 from .exercises import Exercise, check_init_function, close_to
 
 __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
-           "cold_report", "warm_cold_rmse", "train_with_stds", "scale_under_optimizers",
-           "BatchLoader", "first_rmse_exercise", "size_free_init_exercise",
-           "catalogue_init_exercise", "SETUP", "COMPARED", "comparison_configs",
-           "prefetch_sections", "REAL_INITS"]
+           "cold_report", "warm_cold_rmse", "train_with_stds", "scale_under_optimizers", "SETUP",
+           "BatchLoader", "first_rmse_exercise", "size_free_init_exercise", "REAL_INITS",
+           "catalogue_init_exercise", "COMPARED", "comparison_configs", "prefetch_sections"]
 
 INIT_LABELS = {"default": "default N(0,1)", "normal": "normal(std)", "uniform": "uniform(std)",
                "xavier_uniform": "Xavier uniform", "xavier_normal": "Xavier normal",
                "kaiming": "Kaiming/He", "zeros": "zeros", "constant": "constant (0.1)"}
-# optimizer choice → (label, the TrainConfig fields it sets). Adam moves each weight by about lr
-# per step; SGD needs a large lr on embeddings because a mean loss scales each row's gradient by
-# its frequency, and a small one on biases (lesson 03). Everything but the init is a sensible
-# setup (L2 on the batch's rows, λ = 0.05), so the only thing that changes between runs is the init.
+# optimizer choice → (label, TrainConfig fields). SGD needs a large lr on embeddings (a mean loss
+# divides each rating's gradient by the batch size) and a small one on biases (lesson 03).
 OPTIMIZER_SETUPS = {
     "adam": ("Adam (lr 0.02)", dict(optimizer="adam", lr=0.02, reg="l2_batch", reg_strength=0.05)),
     "sgd": ("SGD (lr 30, bias lr 0.5)", dict(optimizer="sgd", lr=30.0, bias_lr=0.5, reg="l2_batch",
@@ -48,6 +46,8 @@ class _InitView:
         h = run.history
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
         self.preds.update(run.extra["init_pred"], pinned=pinned.extra["init_pred"] if pinned else None)
+        if show_diverged(h, (self.norms, self.buckets)):  # (not its init as "after training")
+            return
         self.norms.update(h, pinned.history if pinned else None)
         self.buckets.update(h, pinned.history if pinned else None)
 

@@ -97,7 +97,7 @@ class _RegView:
         self.buckets = plots.NormsByBucket(d)
         self.all = (self.curves, self.sweep, self.spectrum, self.buckets)
         self.sweep_axes = [b]  # what a sweep point changes (redrawn alone as points fill in)
-        self.titles = {p: (p.ax.get_title(), look) for p, look in (  # and at a first look:
+        self.titles = {p: (p._own_title(), look) for p, look in (  # and at a first look:
             (self.curves, "Training curves: epoch {k} of {n}, still training"), (self.sweep, None),
             (self.spectrum, "Singular values at epoch {k}"), (self.buckets, "Item norms to epoch {k}"))}
 

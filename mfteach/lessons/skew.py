@@ -13,7 +13,7 @@ from ..preprocessing import popularity_buckets
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, PanelMessage, Slider, panel_factory, plots
 from ..ui.progress import progress_bar
-from .common import Run, call_ahead, called, grid, notebook_data, prefetch, trained
+from .common import Run, call_ahead, called, grid, notebook_data, prefetch, show_diverged, trained
 from .exercises import Exercise
 
 __all__ = ["OPTIMIZER_SETUPS", "NORMALIZATIONS", "skew_config", "skew_panel", "skew_sweep",
@@ -72,10 +72,12 @@ class _SkewView:
 
     def update(self, run, pinned=None):
         h, e = run.history, run.extra
+        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
+        if show_diverged(h, (self.bars, self.recovery, self.scatter)):  # (no "popular is worst")
+            return
         self.bars.update(e["buckets"], pinned.extra["buckets"] if pinned else None)
         self.recovery.update(e["recovery"], pinned.extra["recovery"] if pinned else None)
         self.scatter.update(h, pinned.history if pinned else None)
-        self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
 
     def message(self, text):
         for p in self.all:
@@ -84,11 +86,13 @@ class _SkewView:
 
 def _describe_skew(run):
     h, v, b = run.history, run.extra["values"], run.extra["buckets"]
+    if h.diverged:  # its last finite epoch's numbers are no result
+        return f"Zipf {v['item_zipf']:.1f}, {v['optimizer']} lr {v['lr']:.3g}: {h.diverged}"
     rare = b["buckets"]["rare"]["rmse"]
     s = (f"Zipf {v['item_zipf']:.1f}, {v['optimizer']} lr {v['lr']:.3g}: "
          f"overall val RMSE {b['overall']:.3f}, average over items {b['per_item']:.3f}, "
          f"rare items {f'{rare:.3f}' if np.isfinite(rare) else '— (no items)'}")
-    return s + (f" — {h.diverged}" if h.diverged else "")
+    return s
 
 
 def _lr_range(optimizer):

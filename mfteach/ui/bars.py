@@ -90,7 +90,7 @@ class RecoveryBars(_Plot):
         self.ax.set_ylabel("R² (1 = perfect, 0 = nothing)")
         self.ax.set_title(title)
         self.ax.set_ylim(-0.1, 1.05)
-        self.ax.axhline(0, color=COLORS["grey"], lw=0.8)
+        self._keep(self.ax.axhline(0, color=COLORS["grey"], lw=0.8))
         self.ax.legend(fontsize="small", loc="upper left")
 
     def update(self, r2, pinned=None):

@@ -37,6 +37,9 @@ class RmseCurves(_Plot):
         self._keep(self.train_line, self.val_line, self.pin_train, self.pin_val, self.mean_line,
                    self.truth_line, self.div_marker)
         ax.set_xlabel("epoch")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 0.5 on a short run
         ax.set_ylabel("RMSE (rating points)")
         ax.set_title(title)
         if log:

@@ -72,25 +72,57 @@ class _Plot:
         return artists[0] if len(artists) == 1 else artists
 
     def message(self, text):
-        """Blank the plot and show ``text`` instead (e.g. why there is nothing to draw)."""
+        """Blank the plot and show ``text`` instead (e.g. why there is nothing to draw): its
+        artists, legend and axes hidden, its title back to its own, so that no number or label
+        of an earlier result stays on screen beside the message."""
+        title = self._own_title()
         for a in self.artists:
             if hasattr(a, "set_visible"):
                 a.set_visible(False)
+        ax = self.ax
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.set_visible(False)
+        ax.set_title(title)
+        ax.xaxis.set_visible(False)  # its ticks, label and grid: a λ axis under "no λ" misleads
+        ax.yaxis.set_visible(False)
         if not hasattr(self, "_msg"):
-            self._msg = self.ax.text(0.5, 0.5, "", transform=self.ax.transAxes, ha="center",
-                                     va="center", wrap=True, fontsize="large")
-        self._msg.set_text(text)
+            self._msg = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center",
+                                va="center", fontsize="large")
+        self._msg.set_text(_wrapped(text, ax, self._msg.get_fontsize()))
         self._msg.set_visible(True)
         # A log axis that never held data has limits matplotlib cannot tick: give it some.
-        ax = self.ax
         for scale, lim, set_lim in ((ax.get_xscale(), ax.get_xlim(), ax.set_xlim),
                                     (ax.get_yscale(), ax.get_ylim(), ax.set_ylim)):
             if scale == "log" and not (np.isfinite(lim).all() and min(lim) > 0):
                 set_lim(0.1, 1.0)
 
+    def _own_title(self) -> str:
+        """The plot's title as built (taken before any result changed it: the first ``update``
+        or ``message`` calls this before it sets a title of its own)."""
+        if not hasattr(self, "_title0"):
+            self._title0 = self.ax.get_title()
+        return self._title0
+
     def _clear_message(self):
+        self._own_title()
         if hasattr(self, "_msg"):
             self._msg.set_visible(False)
         for a in self.artists:
             if hasattr(a, "set_visible"):
                 a.set_visible(True)
+        self.ax.xaxis.set_visible(True)
+        self.ax.yaxis.set_visible(True)
+        legend = self.ax.get_legend()
+        if legend is not None:
+            legend.set_visible(True)
+
+
+def _wrapped(text: str, ax, fontsize: float) -> str:
+    """``text`` broken into lines that fit inside ``ax`` (matplotlib's own wrap=True wraps to
+    the figure's width, so a centred message ran over the next plot)."""
+    import textwrap
+
+    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+    chars = max(12, int(0.9 * width_pt / (0.55 * fontsize)))  # ~0.55 em per character
+    return "\n".join(textwrap.fill(part, chars) for part in str(text).split("\n"))
