@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .watch import Recorder, TrainPairs, _decoupled, as_train
+from .watch import Recorder, TrainPairs, as_train
 
 __all__ = ["Evidence", "from_recorder", "from_tables", "cliff_lambda", "sample_index"]
 
@@ -162,6 +162,10 @@ def from_recorder(rec: Recorder) -> Evidence:
         ev.notes.append("overfitting is judged on the validation RMSE alone (pass "
                         "rec.epoch_end(train_rmse=...) too, to see whether training error falls)")
     _note_hidden_offset(ev)
+    if getattr(rec, "others", None):
+        more = f", … {len(rec.others)} in all" if len(rec.others) > 3 else ""
+        ev.notes.append(f"the model's other parameters ({', '.join(rec.others[:3])}{more}): "
+                        f"these checks read predictions as ⟨p_u, q_i⟩ + biases only")
     if rec.optimizer_name is None:
         ev.notes.append("the optimizer's settings (weight decay, learning rate): pass the "
                         "optimizer to mf.watch")

@@ -34,6 +34,12 @@ STATEFUL = {"Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad", "
 
 
 def check_all(ev: Evidence) -> list:
+    if ev.steps == 0 and ev.epochs > 0:  # nothing trained: every other check would read the init
+        return [Finding("no optimizer step", "warning", {"epochs": ev.epochs, "optimizer steps": 0},
+                        f"epoch_end was called {ev.epochs} time(s), but the optimizer never "
+                        "stepped: the tables are as they were at attach time, so nothing about "
+                        "training can be judged.", "Call optimizer.step() after loss.backward(), "
+                        "and watch the optimizer that updates the tables.")] + check_init(ev)
     unstable = check_divergence(ev)
     diverged = [f for f in unstable if f.name == "diverged"]
     out = unstable + check_init(ev) + check_decay(ev) + check_collapse(ev) + check_cold(ev)
@@ -329,8 +335,9 @@ def check_divergence(ev):
         for e, x in given:
             # BLOWUP_FACTOR (history.py): missing by ten rating scales, which no healthy run does
             if not math.isfinite(x) or x > BLOWUP_FACTOR * max(given[0][1], ev.width):
+                to = f"{x:.3g}" if math.isfinite(x) else "NaN or infinity"  # never "nan"
                 return [Finding("diverged", "warning", {"epoch": e, f"{which} RMSE": x, "lr": lr},
-                                f"The {which} RMSE exploded to {x:.3g} at epoch {e}.", fix)]
+                                f"The {which} RMSE exploded to {to} at epoch {e}.", fix)]
     series = [(w, xs) for w, xs in (("train", ev.train_rmse), ("val", ev.val_rmse))
               if len(_finite(xs)) >= 2]
     for which, xs in series:

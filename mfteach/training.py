@@ -191,8 +191,9 @@ def train(data: Split | Ratings, config: TrainConfig | None = None, *, make_opti
     # handles ~100x slower; flushing them to zero changes nothing visible and saves ~30%.
     was_flushing = _flushing_denormals()
     switched = torch.set_flush_denormal(True) and not was_flushing
-    try:
-        return _train(split, cfg, make_optimizer, resume)
+    try:  # (a call from inside torch.no_grad() or inference_mode() still needs its gradients)
+        with torch.inference_mode(False), torch.enable_grad():
+            return _train(split, cfg, make_optimizer, resume)
     finally:
         if switched:
             torch.set_flush_denormal(False)

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .data import Ratings
+from .tables import _rows, candidates, check_tables, find_tables
 
 __all__ = ["watch", "Recorder", "TrainPairs", "as_train", "find_tables"]
 
@@ -107,108 +108,30 @@ def as_train(train) -> TrainPairs:
     return TrainPairs(u, i, r, None, labels)
 
 
-# -- finding the tables ----------------------------------------------------------------------------
-def candidates(model) -> dict:
-    """name → tensor of every table-like weight: embeddings first, then other parameters.
-    ``model``: an nn.Module, or a dict of tensors (a state_dict)."""
-    if isinstance(model, nn.Module):
-        out, seen = {}, set()
-        for name, m in model.named_modules():
-            if isinstance(m, (nn.Embedding, nn.EmbeddingBag)):
-                out[name or "weight"] = m.weight
-                seen.add(id(m.weight))
-        for name, p in model.named_parameters():
-            if id(p) not in seen:
-                out[name] = p
-        return out
-    if isinstance(model, dict):
-        return {str(k): v for k, v in model.items() if isinstance(v, torch.Tensor)}
-    raise TypeError(f"model must be an nn.Module or a dict of tensors, got {type(model).__name__}")
-
-
-def _rows(t) -> int:
-    return int(t.shape[0]) if t.dim() >= 1 else 0
-
-
-def _resolve(cands, wanted, pname):
-    """A table given by the caller: a name (module or parameter), a module or a tensor."""
-    if isinstance(wanted, (nn.Embedding, nn.EmbeddingBag)):
-        wanted = wanted.weight
-    if isinstance(wanted, torch.Tensor):
-        for name, t in cands.items():
-            if t is wanted:
-                return name, t
-        return pname, wanted
-    if not isinstance(wanted, str):
-        raise TypeError(f"{pname} must be a table's name, module or tensor, got "
-                        f"{type(wanted).__name__}")
-    for key in (wanted, f"{wanted}.weight", wanted.removesuffix(".weight")):
-        if key in cands:
-            return key, cands[key]
-    raise ValueError(f"{pname}={wanted!r} is not a table of the model; its tables: "
-                     f"{_listing(cands)}")
-
-
-def _listing(cands) -> str:
-    return ", ".join(f"{n} {tuple(t.shape)}" for n, t in cands.items() if t.dim() == 2) or "none"
-
-
-def _named(name, *words) -> bool:
-    return any(w in name.lower() for w in words)
-
-
-def find_tables(model, n_users, n_items, user_table=None, item_table=None) -> dict:
-    """{"user": (name, tensor), "item": ..., "user_bias": ... or None, "item_bias": ...,
-    "global_bias": ...}. n_users, n_items: rows the ratings need (max id + 1)."""
-    cands = candidates(model)
-    tables = {n: t for n, t in cands.items() if t.dim() == 2 and t.shape[1] > 1}
-    if user_table is not None and item_table is not None:
-        user, item = _resolve(cands, user_table, "user_table"), _resolve(cands, item_table, "item_table")
-    else:
-        fixed_u = _resolve(cands, user_table, "user_table") if user_table is not None else None
-        fixed_i = _resolve(cands, item_table, "item_table") if item_table is not None else None
-        pairs = [((nu, tu), (ni, ti)) for nu, tu in tables.items() for ni, ti in tables.items()
-                 if nu != ni and _rows(tu) >= n_users and _rows(ti) >= n_items
-                 and tu.shape[1] == ti.shape[1]
-                 and (fixed_u is None or nu == fixed_u[0]) and (fixed_i is None or ni == fixed_i[0])]
-        if len(pairs) > 1:  # e.g. square data: let the names decide, if they do
-            named = [p for p in pairs if _named(p[0][0], "user") and _named(p[1][0], "item", "movie")]
-            pairs = named if len(named) == 1 else pairs
-        if len(pairs) != 1:
-            why = "no pair of tables fits" if not pairs else "several pairs of tables fit"
-            one = ("; tables one column wide are read as bias terms, so a dim-1 model needs them "
-                   "named" if not pairs and any(t.dim() == 2 and t.shape[1] == 1
-                                                for t in cands.values()) else "")
-            raise ValueError(f"{why} the ratings ({n_users} users, {n_items} items, equal dim); "
-                             f"candidates: {_listing(cands)}. Pass user_table= and item_table= "
-                             f"(attribute or parameter names){one}")
-        user, item = pairs[0]
-    out = {"user": user, "item": item, "user_bias": None, "item_bias": None, "global_bias": None}
-    chosen = (user[0], item[0])  # a dim-1 model's tables are one column wide too: not biases
-    vectors = {n: t for n, t in cands.items() if n not in chosen and (
-               (t.dim() == 2 and t.shape[1] == 1) or (t.dim() == 1 and t.shape[0] > 1))}
-    for role, (tname, t) in (("user_bias", user), ("item_bias", item)):
-        fits = [(n, v) for n, v in vectors.items() if _rows(v) == _rows(t)]
-        if len(fits) > 1:  # same row counts: the names must say which
-            word = ("user",) if role == "user_bias" else ("item", "movie")
-            fits = [f for f in fits if _named(f[0], *word)]
-        out[role] = fits[0] if len(fits) == 1 else None
-    scalars = [(n, t) for n, t in cands.items() if t.numel() == 1]
-    out["global_bias"] = scalars[0] if len(scalars) == 1 else None
-    return out
-
-
 def _numpy(t) -> np.ndarray:
     """A float32 CPU copy of a tensor (never a view of the live weights)."""
     return t.detach().to("cpu", torch.float32, copy=True).numpy()
 
 
-def _settings(group) -> dict:
-    """The hyper-parameters of an optimizer's param group (numbers, flags, tuples of numbers)."""
+def _settings(groups) -> dict:
+    """The hyper-parameters of the optimizer's param groups that hold the tables (numbers, flags,
+    tuples of numbers; a one-number tensor, e.g. ``lr=torch.tensor(0.01)``, as its float). Where
+    two groups differ, the larger number: the lr that can diverge, the decay that can collapse."""
     ok = (int, float, bool, str, type(None))
-    return {k: (tuple(v) if isinstance(v, (tuple, list)) else v) for k, v in group.items()
-            if k != "params" and (isinstance(v, ok) or (isinstance(v, (tuple, list))
-                                                        and all(isinstance(x, ok) for x in v)))}
+    plain = lambda v: v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v  # noqa: E731
+    out: dict = {}
+    for group in groups:
+        for k, v in group.items():
+            v = tuple(plain(x) for x in v) if isinstance(v, (tuple, list)) else plain(v)
+            if k == "params" or not (isinstance(v, ok) or (isinstance(v, tuple) and all(
+                    isinstance(x, ok) for x in v))):
+                continue
+            if k not in out:
+                out[k] = v
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) \
+                    and isinstance(out[k], (int, float)):
+                out[k] = max(out[k], v)
+    return out
 
 
 class Recorder:
@@ -225,7 +148,10 @@ class Recorder:
         nu, ni = int(self.train.users.max()) + 1, int(self.train.items.max()) + 1
         found = find_tables(model, nu, ni, user_table, item_table)
         self.names = {k: (v[0] if v else None) for k, v in found.items()}
+        used = set(self.names.values())  # what else the model has is not read (an MLP on top)
+        self.others = [n for n in candidates(model) if n not in used]
         self._P, self._Q = found["user"][1], found["item"][1]
+        check_tables(self.names, self._P, self._Q)
         self.train.check_rows(_rows(self._P), _rows(self._Q))
         self._bias = {k: found[k][1] if found[k] else None
                       for k in ("user_bias", "item_bias", "global_bias")}
@@ -235,7 +161,7 @@ class Recorder:
                           if isinstance(m, (nn.Embedding, nn.EmbeddingBag))
                           and (m.weight is self._P or m.weight is self._Q))
         self.optimizer_name = type(optimizer).__name__ if optimizer is not None else None
-        self._opt, self._group = optimizer, None
+        self._opt, self._groups = optimizer, None
         if optimizer is not None:
             hit = [g for g in optimizer.param_groups
                    if any(p is self._P or p is self._Q for p in g["params"])]
@@ -243,7 +169,7 @@ class Recorder:
                 raise ValueError(f"optimizer ({self.optimizer_name}) does not update the tables "
                                  f"{self.names['user']!r} and {self.names['item']!r}: pass the "
                                  f"optimizer that does")
-            self._group = hit[0]
+            self._groups = hit  # (each table's group: their settings may differ)
         self.steps = 0
         self._hook = (optimizer.register_step_post_hook(self._count)
                       if hasattr(optimizer, "register_step_post_hook") else None)
@@ -273,7 +199,7 @@ class Recorder:
         self.user_norms.append(np.linalg.norm(P, axis=1))
         self.item_norms.append(np.linalg.norm(Q, axis=1))
         self.steps_at.append(self._steps_now())
-        self.settings.append(_settings(self._group) if self._group is not None else {})
+        self.settings.append(_settings(self._groups) if self._groups is not None else {})
         finite = np.isfinite(P).all() and np.isfinite(Q).all()
         if not finite and self.nonfinite_epoch is None:
             self.nonfinite_epoch = epoch

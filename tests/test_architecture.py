@@ -9,7 +9,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "mfteach"
 CORE = ["data", "splits", "files", "_csv", "datasets", "preprocessing", "model", "config", "history",
-        "training", "metrics", "diagnostics", "watch", "report", "evidence", "findings",
+        "training", "metrics", "diagnostics", "watch", "tables", "report", "evidence", "findings",
         "runcache", "resume", "forked"]
 
 

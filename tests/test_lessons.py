@@ -224,7 +224,7 @@ def test_trained_takes_over_a_queued_prefetch_run(monkeypatch):
     assert common.trained(split, cfgs[0]).val_rmse == mf.train(split, cfgs[0]).val_rmse
     assert where[0.021][0].startswith("mfteach-prefetch") and len(where[0.021]) == 1
     assert h.val_rmse == mf.train(split, cfgs[1]).val_rmse
-    assert not any(k[1] in cfgs for k in common._PENDING)
+    assert not any(k[-1] in cfgs for k in common._PENDING)
 
 
 def test_trained_waits_for_a_run_another_thread_took_over(monkeypatch):
@@ -402,3 +402,23 @@ def test_a_paused_background_run_gives_its_training_slot_back():
         release.set()
         common._GATE, common.runcache.load = old_gate, old_cache
     assert order == ["move", "worker"] and gate.busy == 0
+
+
+def test_runs_in_memory_are_kept_per_default_dtype():
+    """``train`` follows torch's default dtype; a float32 run in memory was returned (or gone on
+    from) for the same config asked under float64 (helper-43)."""
+    from mfteach.lessons import common
+
+    split = mf.random_split(mf.synthetic(80, 120, 2000, seed=0), seed=0)
+    cfg = mf.TrainConfig(epochs=2)
+    f32 = common.trained(split, cfg)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        f64 = common.trained(split, cfg)
+        longer = common.trained(split, cfg.replace(epochs=3))
+        fresh = mf.train(split, cfg.replace(epochs=3))
+    finally:
+        torch.set_default_dtype(old)
+    assert f64 is not f32 and f64.val_rmse != f32.val_rmse
+    assert longer.val_rmse == fresh.val_rmse

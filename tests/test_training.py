@@ -412,3 +412,14 @@ def test_each_thread_gets_its_own_torch_thread_count_back(split_for_threads=None
     finally:
         go.set()
         torch.set_num_threads(old)
+
+
+def test_train_inside_no_grad_or_inference_mode_trains_the_same():
+    """A call from an evaluation block raised 'element 0 of tensors does not require grad'."""
+    split = mf.random_split(mf.synthetic(80, 120, 2000, seed=0), seed=0)
+    ref = mf.train(split, epochs=2).val_rmse
+    with torch.no_grad():
+        assert mf.train(split, epochs=2).val_rmse == ref
+    with torch.inference_mode():
+        assert mf.train(split, epochs=2).val_rmse == ref
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()

@@ -346,6 +346,76 @@ def test_a_dim_1_model_is_watched_when_its_tables_are_named():
     assert found["user_bias"][0] == "user_bias" and found["item_bias"][0] == "item_bias"
 
 
+def test_epochs_without_an_optimizer_step_are_said_not_judged(data):
+    """A loop that forgot opt.step() was 'looks healthy' (or 'diverged … lower the lr' with a
+    NaN passed in): nothing trained, so nothing about training is judged (helper-43)."""
+    nu, ni, mean = sizes(data)
+    model = PlainMF(nu, ni, biases=True, mean=mean)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    rec = mf.watch(model, opt, train=data.train)
+    for v in (1.0, float("nan")):
+        rec.epoch_end(val_rmse=v)
+    report = mf.diagnose(rec)
+    assert [f.name for f in report.warnings] == ["no optimizer step"]
+    assert "optimizer.step()" in report.warnings[0].fix and "nan" not in str(report).lower()
+
+
+def test_settings_of_every_table_group_and_tensor_lrs(data):
+    """The item table's group decays, the user table's does not: the decay is seen (only the
+    first group was read); lr=torch.tensor(…) is a number, not 'not a number' (helper-43)."""
+    from mfteach.watch import _settings
+
+    groups = [{"params": [], "lr": 0.01, "weight_decay": 0.0, "betas": (0.9, 0.999)},
+              {"params": [], "lr": torch.tensor(1e6), "weight_decay": 0.5, "betas": (0.9, 0.99)}]
+    got = _settings(groups)
+    assert got["lr"] == 1e6 and isinstance(got["lr"], float) and got["weight_decay"] == 0.5
+    assert got["betas"] == (0.9, 0.999)  # not a number: the first group's
+    nu, ni, _ = sizes(data)
+    model = PlainMF(nu, ni)
+    opt = torch.optim.Adam([{"params": [model.users.weight]},
+                            {"params": [model.items.weight], "weight_decay": 0.5}], lr=0.01)
+    rec = mf.watch(model, opt, train=data.train)
+    assert rec.settings[0]["weight_decay"] == 0.5
+
+
+def test_tables_diagnose_cannot_read_are_refused_by_name():
+    r = mf.synthetic(60, 80, 1500, seed=0)
+
+    class TwoDims(nn.Module):  # a Linear maps users into the items' space: not ⟨p, q⟩
+        def __init__(self):
+            super().__init__()
+            self.user_emb, self.item_emb = nn.Embedding(60, 8), nn.Embedding(80, 16)
+
+    m = TwoDims()
+    with pytest.raises(ValueError, match=r"user_table 'user_emb' \(dim 8\) and item_table "
+                                         r"'item_emb' \(dim 16\) must have the same dim"):
+        mf.watch(m, torch.optim.Adam(m.parameters()), train=r, user_table="user_emb",
+                 item_table="item_emb")
+    with torch.device("meta"):
+        meta = PlainMF(60, 80)
+    with pytest.raises(ValueError, match="'meta' device"):
+        mf.watch(meta, None, train=r)
+
+
+def test_an_mlp_on_top_is_not_read_as_bias_terms():
+    """The last Linear(16, 1)'s bias was taken for a global bias ('with biases'); the report now
+    says which parameters its dot-product checks leave out (helper-43)."""
+    r = mf.synthetic(60, 80, 1500, seed=0)
+
+    class NCF(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.user_emb, self.item_emb = nn.Embedding(60, 8), nn.Embedding(80, 8)
+            self.mlp = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
+
+    m = NCF()
+    rec = mf.watch(m, torch.optim.Adam(m.parameters()), train=r)
+    assert rec.names["global_bias"] is None and not rec.has_biases
+    assert rec.others == ["mlp.0.weight", "mlp.0.bias", "mlp.2.weight", "mlp.2.bias"]
+    assert "other parameters (mlp.0.weight, mlp.0.bias, mlp.2.weight, … 4 in all)" in \
+        str(mf.diagnose(rec))
+
+
 def test_diagnose_bare_tables(data):
     nu, ni, mean = sizes(data)
     model = PlainMF(nu, ni, biases=True, mean=mean)

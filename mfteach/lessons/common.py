@@ -7,6 +7,8 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
+import torch
+
 from ..config import TrainConfig
 from ..data import Split, synthetic
 from ..splits import random_split
@@ -105,7 +107,7 @@ def trained(data, config=None, **overrides):
     """``mf.train(data, config, **overrides)``, remembered: the same data object and settings
     return the History trained the first time (treat it as read-only)."""
     cfg = _config(config, **overrides)
-    key = (id(data), cfg)
+    key = _key(data, cfg)
     while True:
         mine = None
         with _RUNS_LOCK:
@@ -148,6 +150,12 @@ def trained(data, config=None, **overrides):
                     del _PENDING[key]
 
 
+def _key(data, cfg) -> tuple:
+    """A run in memory: its data object, torch's default dtype (``train`` follows it: float64
+    gives other numbers) and its config."""
+    return id(data), str(torch.get_default_dtype()), cfg
+
+
 def _in_background() -> bool:
     """The prefetch thread, or a panel's worker (mfteach.ui.worker: its name has the prefix)."""
     return threading.current_thread().name.startswith(_PREFETCH)
@@ -158,8 +166,8 @@ def _shorter(data, cfg):
     trained on (``mf.train(..., resume=)``: the same numbers as from scratch), or None. A panel's
     epochs slider moved from 15 to 20 then trains 5 epochs, not 20."""
     with _RUNS_LOCK:
-        runs = [(c, h) for (i, c), (_, h, _) in _RUNS.items()
-                if i == id(data) and c.epochs < cfg.epochs]
+        runs = [(c, h) for (i, dt, c), (_, h, _) in _RUNS.items()
+                if (i, dt) == _key(data, cfg)[:2] and c.epochs < cfg.epochs]
     for c, h in sorted(runs, key=lambda r: -r[0].epochs):
         if c.replace(epochs=cfg.epochs) == cfg and can_resume(h, data, cfg):
             return h
@@ -172,7 +180,7 @@ def epochs_at_hand(data, config) -> int:
     none). What a panel asks before showing a long run's first epochs."""
     cfg = _config(config)
     with _RUNS_LOCK:
-        if (id(data), cfg) in _RUNS:
+        if _key(data, cfg) in _RUNS:
             return cfg.epochs
     if runcache.has(data, cfg):
         return cfg.epochs
@@ -227,7 +235,7 @@ def _size(data, cfg) -> int:
 
 
 def _remember(key, data, h):
-    size = _size(data, key[1])
+    size = _size(data, key[-1])
     if size > _RUNS_BYTES // 4:  # a huge run (padded tables) is not worth keeping
         return h
     with _RUNS_LOCK:
@@ -259,7 +267,7 @@ def prefetch(data, configs, *, first=False) -> int:
     started = 0
     todo = list(dict.fromkeys(_config(c) for c in configs))
     for cfg in (reversed(todo) if first else todo):  # first: the list keeps its order in front
-        key = (id(data), cfg)
+        key = _key(data, cfg)
         with _RUNS_LOCK:
             if key in _RUNS:
                 continue
