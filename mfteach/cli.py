@@ -241,11 +241,49 @@ def _ratings_columns(path):
         return ("user", "item", "rating"), "infer"
 
 
+def _line_of(path, column, value) -> int | None:
+    """The first line of ``path`` whose field ``column`` (a header name or a position) holds id
+    ``value``, for an error message; None if it cannot be told."""
+    import re
+
+    split = lambda line: [x.strip().strip('"') for x in re.split(r"[,\t;]|\s+", line.strip())]  # noqa: E731
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            pos = column
+            for k, line in enumerate(f, 1):
+                fields = split(line)
+                if not isinstance(pos, int):
+                    pos = fields.index(pos) if pos in fields else None
+                    if pos is None:
+                        return None
+                    continue
+                try:
+                    if pos < len(fields) and int(float(fields[pos]) if "." in fields[pos]
+                                                 else int(fields[pos])) == value:
+                        return k
+                except ValueError:
+                    continue
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def _ids_fit(args, columns, ids, n, what) -> str | None:
+    """Why the file's largest ``what`` id is no row of a table of ``n`` rows, or None."""
+    if not len(ids) or int(ids.max()) < n:
+        return None
+    bad = int(ids.max())
+    line = _line_of(args.ratings, columns[0 if what.startswith("user") else 1], bad)
+    where = f"{args.ratings}, line {line}" if line else args.ratings
+    return (f"{where}: {what.split()[0]} id {bad}, but {what.split(' ', 1)[1]} has {n} rows: the "
+            f"file's ids must be the tables' 0-based row indices (0..{n - 1})")
+
+
 def check_model(args) -> int:
     """Diagnose saved weights: exit 0 healthy, 1 a warning, 2 the files could not be used."""
     from .diagnostics import diagnose
     from .files import read_ratings
-    from .watch import find_tables
+    from .tables import candidates, find_tables
 
     def refuse(msg):
         print(f"mfteach check-model: {msg}", file=sys.stderr)
@@ -261,8 +299,24 @@ def check_model(args) -> int:
         r = read_ratings(args.ratings, columns=columns, header=header, allow_duplicates=True)
         # the file's ids are the tables' row indices (read_ratings numbers them 0..n-1 itself)
         users, items = r.user_ids[r.users].astype("int64"), r.item_ids[r.items].astype("int64")
-        found = find_tables(state, int(users.max()) + 1, int(items.max()) + 1,
-                            args.user_table, args.item_table)
+        most = max((int(t.shape[0]) for t in candidates(state).values() if t.dim() == 2),
+                   default=0)
+        for ids, what in ((users, "user the largest table"), (items, "item the largest table")):
+            why = _ids_fit(args, columns, ids, most, what)
+            if why:  # (else: "no pair of tables fits", which says nothing of the file's line)
+                return refuse(why)
+        try:
+            found = find_tables(state, int(users.max()) + 1, int(items.max()) + 1,
+                                args.user_table, args.item_table)
+        except ValueError as e:  # say where the file's largest ids are: one may be the slip
+            at = [f"{role} id {int(v.max())} (line {_line_of(args.ratings, columns[k], int(v.max()))})"
+                  for k, (role, v) in enumerate((("user", users), ("item", items)))]
+            return refuse(f"{e}. The largest ids of {args.ratings}: {' and '.join(at)}")
+        for ids, role in ((users, "user"), (items, "item")):
+            why = _ids_fit(args, columns, ids, int(found[role][1].shape[0]),
+                           f"{role} the {role} table {found[role][0]}")
+            if why:
+                return refuse(why)
         bias = {k: found[k][1] if found[k] else None
                 for k in ("user_bias", "item_bias", "global_bias")}
         report = diagnose(found["user"][1], found["item"][1], train=(users, items, r.ratings),

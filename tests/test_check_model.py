@@ -79,7 +79,21 @@ def test_ids_past_the_table_are_named(trained, tmp_path, capsys):
     rc = cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "far.csv"),
                    "--user-table", "users", "--item-table", "items"])
     err = capsys.readouterr().err
-    assert rc == 2 and "10000" in err and "Traceback" not in err
+    assert rc == 2 and "Traceback" not in err
+    # the file and the line (the header is line 1, the first rating line 2), named tables or not
+    assert "far.csv, line 2: item id 10000, but the largest table has 250 rows" in err
+    df.loc[0, "movieId"], df.loc[3, "userId"] = 0, 200  # past the user table (150 rows) only
+    df.to_csv(tmp_path / "users.csv", index=False)
+    assert cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "users.csv"),
+                     "--user-table", "users", "--item-table", "items"]) == 2
+    assert "users.csv, line 5: user id 200, but the user table users.weight has 150" in \
+        capsys.readouterr().err
+    assert cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "users.csv")]) == 2
+    assert "user id 200 (line 5)" in capsys.readouterr().err  # "no pair of tables fits", and why
+    df.loc[0, "movieId"] = 2 ** 63 - 1
+    df.to_csv(tmp_path / "huge.csv", index=False)
+    assert cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "huge.csv")]) == 2
+    assert f"line 2: item id {2 ** 63 - 1}, but" in capsys.readouterr().err
 
 
 def test_from_a_terminal(trained):
