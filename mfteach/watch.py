@@ -208,8 +208,10 @@ class Recorder:
         """Snapshot the tables after an epoch; ``val_rmse``/``train_rmse``: numbers you already
         have (optional)."""
         for pname, v in (("val_rmse", val_rmse), ("train_rmse", train_rmse)):
-            if v is not None and not isinstance(v, (int, float, np.number, torch.Tensor)):
-                raise TypeError(f"{pname} must be a number, got {type(v).__name__}")
+            size = v.numel() if isinstance(v, torch.Tensor) else np.size(v)
+            if v is not None and (isinstance(v, bool) or size != 1 or not isinstance(
+                    v, (int, float, np.number, torch.Tensor))):
+                raise TypeError(f"{pname} must be one number, got {v!r}")
         as_float = lambda v: float("nan") if v is None else float(v)  # noqa: E731
         self.val_rmse.append(as_float(val_rmse))
         self.train_rmse.append(as_float(train_rmse))

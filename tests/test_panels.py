@@ -145,7 +145,7 @@ def grid(panel_factory):
         for cv in cvals:
             combos.append({cname: cv})
             for sname, s in sliders.items():
-                for x in (s.min, s.max):
+                for x in ("min", "max"):  # of its range under this choice (it may follow it)
                     combos.append({cname: cv, sname: x})
     names = list(choices)
     for a, b in itertools.combinations(names, 2):
@@ -158,11 +158,12 @@ def grid(panel_factory):
                                      "capstone_panel"])
 def test_every_control_combination_gives_a_plot_or_a_plain_message(tiny_data, factory):
     p, combos = grid(PANELS[factory])
-    start = dict(p.values)
     for combo in combos:
-        values = dict(start)
-        values.update(combo)
-        p.set(**values)
+        p.reset()  # the others at their start (from the cache)
+        chosen = {n: v for n, v in combo.items() if v not in ("min", "max")}
+        change = (p.links({**p.values, **chosen}, p.values) or {}) if p.links else {}
+        p.set(**chosen, **{n: change.get(n, {}).get(v, getattr(p.specs[n], v))
+                           for n, v in combo.items() if n not in chosen})
         text = p.status_text
         assert text.strip(), combo
         assert "Something unexpected" not in text and "Could not draw" not in text, (combo, text)
@@ -294,6 +295,16 @@ def test_bad_settings_are_refused_with_the_control_named(tiny_data):
         regularization.reg_panel(reg="adam_weight_decay", reg_strength=0.5)
     with pytest.raises(ValueError, match="has no fault"):
         capstone.capstone_panel("easy", sgd_lr=False)
+    # set() refuses what the builder refuses (it clamped: init_std=-1 trained std 0.001)
+    with pytest.raises(ValueError, match=r"init_std must be in 0.001..3 here, got -1"):
+        p.set(init_std=-1)
+    with pytest.raises(ValueError, match=r"dim must be in 4..128 here"):
+        p.set(dim=10 ** 9)
+    r = regularization.reg_panel()
+    with pytest.raises(ValueError, match=r"reg_strength must be in 1e-06..0.1 here, got 0.5"):
+        r.set(reg="adam_weight_decay", reg_strength=0.5)
+    r.set(reg_strength=0.002, reg="adam_weight_decay")  # the choice first, whatever the order
+    assert r.values["reg_strength"] == pytest.approx(0.002, rel=0.2)
 
 
 def test_result_cache_is_bounded_by_bytes_and_count():

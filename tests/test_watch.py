@@ -467,3 +467,14 @@ def test_history_diagnose_returns_a_report(small):
     report = mf.diagnose(h, small)
     assert isinstance(report, Report) and isinstance(report, list)
     assert all(f.link for f in report if f.name in LINKS)
+
+
+def test_epoch_end_takes_one_number_per_rmse():
+    r = mf.synthetic(60, 80, 1500, seed=0)
+    m = PlainMF(60, 80)
+    rec = mf.watch(m, None, train=r)
+    for bad in (True, torch.tensor([1.0, 2.0]), "0.9"):
+        with pytest.raises(TypeError, match="val_rmse must be one number"):
+            rec.epoch_end(val_rmse=bad)
+    rec.epoch_end(val_rmse=torch.tensor(0.5), train_rmse=np.float32(0.25))
+    assert (rec.val_rmse, rec.train_rmse) == ([0.5], [0.25])

@@ -124,6 +124,9 @@ def set_widget(wid, spec, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) \
                 or not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
+        lo, hi = (wid.options[0][1], wid.options[-1][1]) if spec.log else (wid.min, wid.max)
+        if not lo - 1e-9 * abs(lo) <= value <= hi + 1e-9 * abs(hi):  # as the panel's builder says
+            raise ValueError(f"{name} must be in {lo:g}..{hi:g} here, got {value!r}")
         if spec.log:
             wid.value = snap(value, [v for _, v in wid.options])
             return

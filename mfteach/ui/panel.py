@@ -146,15 +146,16 @@ class Panel(PanelDisplay):
         return {n: wid.value for n, wid in self.controls.items()}
 
     def set(self, **values):
-        """Change several controls at once and retrain once (what a shared one-liner does)."""
+        """Change several controls at once and retrain once (what a shared one-liner does);
+        choices first, since a slider's range may follow one (lr follows the optimizer)."""
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; this panel has "
                              f"{list(self.controls)}")
-        prev, self._hold = self._hold, True
-        self._moved = None  # code set it: no "next step" to guess
+        prev, self._hold, self._moved = self._hold, True, None  # (code: no "next step" to guess)
+        values = sorted(values.items(), key=lambda nv: not isinstance(self.specs[nv[0]], Choice))
         try:
-            for n, v in values.items():
+            for n, v in values:
                 self._set_widget(n, v)
                 self._apply_links()  # a range that follows a choice follows it before the next value
         finally:
