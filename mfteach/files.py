@@ -157,6 +157,10 @@ def _layout(src, sep, columns, named, header) -> _Layout:
                 hint = ("; the header holds bytes that are not valid " + src.encoding +
                         ", pass the file's encoding=" if any(_csv.undecoded(n, src.encoding)
                                                                for n in names) else "")
+                other = [s for s in (";", "\t", "|", ",") if len(names) == 1 and s in names[0]]
+                if other:  # one field holding every column name: another separator
+                    hint += (f"; the header is one field: is the file separated by "
+                             f"{other[0]!r}? pass sep={other[0]!r}")
                 shown = ", ".join(_csv.show(n, 30) for n in names[:20])
                 raise ValueError(f"{path}: missing column {c!r} (line {line}, the header, has "
                                  f"[{shown}{', …' if len(names) > 20 else ''}]){hint}")

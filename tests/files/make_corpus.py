@@ -162,6 +162,8 @@ BAD_NOT_ON_DISK = [
     ("two_members.zip", _zip([("a.csv", H + "1,2,3\n"), ("b.csv", H + "1,2,3\n")]), {},
      (ValueError, None, "a zip archive must hold exactly one file, this one holds 2")),
     ("no_members.zip", _zip([]), {}, (ValueError, None, "holds 0")),
+    ("semicolons.csv", "user;item;rating\n1;2;3\n", {},
+     (ValueError, 1, "the header is one field: is the file separated by ';'? pass sep=';'")),
     ("huge_field.csv", H + "1,2," + "7" * 10_000_000 + "x\n", {},
      (ValueError, 2, "(10,000,001 characters) is not a finite number")),
 ]
