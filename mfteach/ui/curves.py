@@ -122,8 +122,11 @@ class InitStdVsRows(_Plot):
 
     def update(self, dim, n_users, n_items, *, std=0.1, scheme="xavier_uniform"):
         self._clear_message()
+        most = max(1e6, n_users, n_items)  # the axis reaches the tables' rows, however many
+        rows = (self.rows if most == 1e6 else
+                np.unique(np.logspace(0, np.log10(most), 200).astype(int)))
         for s, line in self.lines.items():
-            line.set_data(self.rows, [init_std(s, int(r), dim, std=std) for r in self.rows])
+            line.set_data(rows, [init_std(s, int(r), dim, std=std) for r in rows])
             line.set_label(f"{s}" + (f" (std {std:g})" if s == "normal" else ""))
         plot_scheme = scheme if scheme in self.lines else "normal"
         ys = [init_std(plot_scheme, n, dim, std=std) for n in (n_users, n_items)]
@@ -133,10 +136,13 @@ class InitStdVsRows(_Plot):
                                                ("users", "items"))):
             t.xy = (n, y)
             t.set_text(f"{who}: {n:,} rows → {y:.3g}")
-            # the two labels sit apart (users above its point, items below) so they never collide
-            t.set_position((6, 6) if k == 0 else (6, -16))
-        self.ax.set_xlim(1, 1.2e6)
-        self.ax.set_ylim(5e-4, 3)
+            # the two labels sit apart (users above its point, items below) so they never collide;
+            # near the right end a label reads leftwards, inside the axes
+            right = n > most / 300
+            t.set_horizontalalignment("right" if right else "left")
+            t.set_position(((-6 if right else 6), 6 if k == 0 else -16))
+        self.ax.set_xlim(1, 1.2 * most)
+        self.ax.set_ylim(min(5e-4, 0.5 * min(ys)), max(3, 2 * max(ys)))
         self.ax.legend(fontsize="small", loc="lower left", title=f"dim = {dim}",
                        title_fontsize="small")
         return self.artists
