@@ -240,8 +240,10 @@ def _moves(p):
             yield name, next(v for _, v in spec.pairs() if v != now)
         elif isinstance(spec, Toggle):
             yield name, not now
-        else:
-            yield name, spec.max if now != spec.max else spec.min
+        else:  # the ends of its range now (it may follow a choice moved before)
+            wid = p.controls[name]
+            lo, hi = (wid.options[0][1], wid.options[-1][1]) if spec.log else (wid.min, wid.max)
+            yield name, hi if now != hi else lo
 
 
 def _same_run(a, b):

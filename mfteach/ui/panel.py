@@ -55,8 +55,7 @@ class Panel(PanelDisplay):
         ``update_sweep(result, pinned, sweep) → [axes changed]`` for cheaper partial redraws.
     projector: bigger fonts and lines. cache_size / cache_bytes: results kept by configuration
         (the least recently used go first; the pinned "A" result is kept apart).
-    background: None = in a kernel, work runs between incoming messages (see jobs.py), else at
-        once; False = always at once.
+    background: None = in a kernel, work runs between messages (jobs.py), else now; False: now.
     ahead: in background mode, compute the next step either side of the control moved last
         while idle (None: on unless $MFTEACH_AHEAD is 0). The same results as computing them on
         the move: they only land in the cache earlier.
