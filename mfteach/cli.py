@@ -220,7 +220,20 @@ def _load_tensors(path):
     return tensors
 
 
-def _ratings_columns(path):
+def _fields(line, sep) -> list:
+    """A line's fields, split as read_ratings splits them (sep None: ',' tab ';' '|', the first
+    the line holds, else whitespace)."""
+    sep = sep or next((s for s in (",", "\t", ";", "|") if s in line), None)
+    parts = line.strip().split(sep) if sep not in (None, " ", r"\s+") else line.split()
+    return [x.strip().strip('"') for x in parts]
+
+
+def _sep(path, sep):
+    ext = os.path.splitext(str(path))[1].lower()
+    return sep or {".csv": ",", ".tsv": "\t", ".tab": "\t", ".data": "\t"}.get(ext)
+
+
+def _ratings_columns(path, sep=None):
     """(columns, header) for read_ratings: the user/item/rating columns named by a header line
     (common names: userId, movieId, ...), else the first three positions."""
     from .watch import COLUMNS
@@ -230,7 +243,7 @@ def _ratings_columns(path):
             first = f.readline()
     except (OSError, UnicodeDecodeError):
         return ("user", "item", "rating"), "infer"
-    fields = [x.strip().strip('"') for x in first.replace("\t", ",").split(",")]
+    fields = _fields(first, _sep(path, sep))
     found = [next((c for c in names if c in fields), None) for names in COLUMNS.values()]
     if all(found):
         return tuple(found), True
@@ -241,17 +254,15 @@ def _ratings_columns(path):
         return ("user", "item", "rating"), "infer"
 
 
-def _line_of(path, column, value) -> int | None:
+def _line_of(path, column, value, sep=None) -> int | None:
     """The first line of ``path`` whose field ``column`` (a header name or a position) holds id
     ``value``, for an error message; None if it cannot be told."""
-    import re
-
-    split = lambda line: [x.strip().strip('"') for x in re.split(r"[,\t;]|\s+", line.strip())]  # noqa: E731
+    sep = _sep(path, sep)
     try:
         with open(path, encoding="utf-8-sig") as f:
             pos = column
             for k, line in enumerate(f, 1):
-                fields = split(line)
+                fields = _fields(line, sep)
                 if not isinstance(pos, int):
                     pos = fields.index(pos) if pos in fields else None
                     if pos is None:
@@ -273,7 +284,7 @@ def _ids_fit(args, columns, ids, n, what) -> str | None:
     if not len(ids) or int(ids.max()) < n:
         return None
     bad = int(ids.max())
-    line = _line_of(args.ratings, columns[0 if what.startswith("user") else 1], bad)
+    line = _line_of(args.ratings, columns[0 if what.startswith("user") else 1], bad, args.sep)
     where = f"{args.ratings}, line {line}" if line else args.ratings
     return (f"{where}: {what.split()[0]} id {bad}, but {what.split(' ', 1)[1]} has {n} rows: the "
             f"file's ids must be the tables' 0-based row indices (0..{n - 1})")
@@ -295,8 +306,9 @@ def check_model(args) -> int:
     if not os.path.isfile(args.ratings):
         return refuse(f"no such file: {args.ratings}")
     try:
-        columns, header = _ratings_columns(args.ratings)
-        r = read_ratings(args.ratings, columns=columns, header=header, allow_duplicates=True)
+        columns, header = _ratings_columns(args.ratings, args.sep)
+        r = read_ratings(args.ratings, columns=columns, header=header, allow_duplicates=True,
+                         sep=args.sep)
         # the file's ids are the tables' row indices (read_ratings numbers them 0..n-1 itself)
         users, items = r.user_ids[r.users].astype("int64"), r.item_ids[r.items].astype("int64")
         most = max((int(t.shape[0]) for t in candidates(state).values() if t.dim() == 2),
@@ -309,8 +321,10 @@ def check_model(args) -> int:
             found = find_tables(state, int(users.max()) + 1, int(items.max()) + 1,
                                 args.user_table, args.item_table)
         except ValueError as e:  # say where the file's largest ids are: one may be the slip
-            at = [f"{role} id {int(v.max())} (line {_line_of(args.ratings, columns[k], int(v.max()))})"
-                  for k, (role, v) in enumerate((("user", users), ("item", items)))]
+            lines = [_line_of(args.ratings, columns[k], int(v.max()), args.sep)
+                     for k, v in enumerate((users, items))]
+            at = [f"{role} id {int(v.max())}" + (f" (line {n})" if n else "")
+                  for role, v, n in (("user", users, lines[0]), ("item", items, lines[1]))]
             return refuse(f"{e}. The largest ids of {args.ratings}: {' and '.join(at)}")
         for ids, role in ((users, "user"), (items, "item")):
             why = _ids_fit(args, columns, ids, int(found[role][1].shape[0]),
@@ -370,6 +384,8 @@ def main(argv=None) -> int:
     p.add_argument("ratings", help="the training ratings: CSV of user, item, rating (row indices)")
     p.add_argument("--user-table", help="the user table's name in the state_dict")
     p.add_argument("--item-table", help="the item table's name in the state_dict")
+    p.add_argument("--sep", help="the ratings file's field separator (default: ',' for .csv, tab "
+                   "for .tsv, else guessed from its first lines)")
     p.set_defaults(fn=check_model)
     args = ap.parse_args(argv)
     return args.fn(args)

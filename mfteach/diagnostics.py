@@ -34,6 +34,8 @@ def diagnose(*args, data=None, train=None, user_bias=None, item_bias=None, globa
         from .findings import check_all
 
         ev = from_recorder(args[0])
+        if ev.steps == 0 and ev.epochs > 0:  # nothing to judge of training
+            return Report(_no_step(ev), ev.notes)
         return Report(check_all(ev), ev.notes)
     if args and isinstance(args[0], History):
         data = args[1] if len(args) > 1 else (data if data is not None else train)
@@ -53,6 +55,25 @@ def diagnose(*args, data=None, train=None, user_bias=None, item_bias=None, globa
     got = ", ".join(type(a).__name__ for a in args) or "nothing"
     raise TypeError(f"diagnose takes a History and its data, a recorder from mf.watch, or "
                     f"(user_table, item_table, train=...); got {got}")
+
+
+def _no_step(ev) -> list[Finding]:
+    """A record of epochs in which the watched optimizer never stepped."""
+    from .findings import check_init
+
+    moved = not (np.array_equal(ev.P, ev.P0) and np.array_equal(ev.Q, ev.Q0))
+    if moved:  # another optimizer trains them (one made inside the loop, say)
+        text = (f"The tables changed over {ev.epochs} epoch(s), but the optimizer given to "
+                "mf.watch never stepped: another one trains them. Its settings and steps are "
+                "unknown here, so nothing about training is judged.")
+        fix = "Create the optimizer once, before the loop, and pass that one to mf.watch."
+    else:
+        text = (f"epoch_end was called {ev.epochs} time(s), but the optimizer never stepped: the "
+                "tables are as they were at attach time, so nothing about training is judged.")
+        fix = ("Call optimizer.step() after loss.backward(), and watch the optimizer that "
+               "updates the tables.")
+    return [Finding("no optimizer step", "warning", {"epochs": ev.epochs, "optimizer steps": 0},
+                    text, fix)] + check_init(ev)
 
 
 def _diagnose_history(history, data: Split | Ratings) -> list[Finding]:

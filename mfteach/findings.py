@@ -34,12 +34,6 @@ STATEFUL = {"Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad", "
 
 
 def check_all(ev: Evidence) -> list:
-    if ev.steps == 0 and ev.epochs > 0:  # nothing trained: every other check would read the init
-        return [Finding("no optimizer step", "warning", {"epochs": ev.epochs, "optimizer steps": 0},
-                        f"epoch_end was called {ev.epochs} time(s), but the optimizer never "
-                        "stepped: the tables are as they were at attach time, so nothing about "
-                        "training can be judged.", "Call optimizer.step() after loss.backward(), "
-                        "and watch the optimizer that updates the tables.")] + check_init(ev)
     unstable = check_divergence(ev)
     diverged = [f for f in unstable if f.name == "diverged"]
     out = unstable + check_init(ev) + check_decay(ev) + check_collapse(ev) + check_cold(ev)

@@ -98,6 +98,12 @@ def find_tables(model, n_users, n_items, user_table=None, item_table=None) -> di
                              f"candidates: {_listing(cands)}. Pass user_table= and item_table= "
                              f"(attribute or parameter names){one}")
         user, item = pairs[0]
+        if user_table is None and item_table is None and _named(user[0], "item", "movie") \
+                and _named(item[0], "user"):  # e.g. one user id past the user table's rows
+            raise ValueError(f"only swapped do the tables fit the ratings ({n_users} users, "
+                             f"{n_items} items): {item[0]!r} {tuple(item[1].shape)} as the user "
+                             f"table, {user[0]!r} {tuple(user[1].shape)} as the item table. Is "
+                             f"an id past its table? Or pass user_table= and item_table=")
     out = {"user": user, "item": item, "user_bias": None, "item_bias": None, "global_bias": None}
     chosen = (user[0], item[0])  # a dim-1 model's tables are one column wide too: not biases
     vectors = {n: t for n, t in cands.items() if n not in chosen and (

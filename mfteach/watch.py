@@ -116,7 +116,8 @@ def _numpy(t) -> np.ndarray:
 def _settings(groups) -> dict:
     """The hyper-parameters of the optimizer's param groups that hold the tables (numbers, flags,
     tuples of numbers; a one-number tensor, e.g. ``lr=torch.tensor(0.01)``, as its float). Where
-    two groups differ, the larger number: the lr that can diverge, the decay that can collapse."""
+    two groups differ, the larger number (the lr that can diverge), but for weight_decay the
+    smaller: the cliff needs decay on both tables (on one alone the other carries the product)."""
     ok = (int, float, bool, str, type(None))
     plain = lambda v: v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v  # noqa: E731
     out: dict = {}
@@ -130,7 +131,7 @@ def _settings(groups) -> dict:
                 out[k] = v
             elif isinstance(v, (int, float)) and not isinstance(v, bool) \
                     and isinstance(out[k], (int, float)):
-                out[k] = max(out[k], v)
+                out[k] = (min if k == "weight_decay" else max)(out[k], v)
     return out
 
 

@@ -101,3 +101,29 @@ def test_from_a_terminal(trained):
                            str(trained / "r.csv")], capture_output=True, text=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "embeddings collapsed to zero" in done.stdout
+
+
+def test_lines_in_files_with_spaces_semicolons_and_tables_that_fit_only_swapped(trained, tmp_path,
+                                                                             capsys):
+    """helper-44: a timestamp with a space shifted the fields ('line None', or another id's
+    line); a ';' file could not be read (no --sep); a user id past the user table but inside
+    the bigger item table fitted the tables swapped, silently."""
+    import pandas as pd
+
+    df = pd.read_csv(trained / "r.csv")  # userId, movieId, rating: 150 users, 250 items
+    ts = df.assign(timestamp="2020-01-01 10:00:00")[["timestamp", "userId", "movieId", "rating"]]
+    ts.loc[3, "movieId"] = 10_000
+    ts.to_csv(tmp_path / "ts.csv", index=False)
+    assert cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "ts.csv")]) == 2
+    assert "ts.csv, line 5: item id 10000" in capsys.readouterr().err
+    df.to_csv(tmp_path / "semi.csv", index=False, sep=";")
+    rc = cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "semi.csv"),
+                   "--sep", ";"])
+    out = capsys.readouterr()
+    assert rc in (0, 1) and "ratings from" in out.out and not out.err
+    sw = df.assign(movieId=df["movieId"] % 150)
+    sw.loc[2, "userId"] = 200
+    sw.to_csv(tmp_path / "swapped.csv", index=False)
+    assert cli.main(["check-model", str(trained / "good.pt"), str(tmp_path / "swapped.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "only swapped do the tables fit" in err and "user id 200 (line 4)" in err

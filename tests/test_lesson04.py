@@ -25,7 +25,7 @@ def test_evaluation_check_rejects_the_broken_job_even_with_its_true_rare_rmse():
     h = lesson.run_job(split, broken)
     rare = mf.history_bucket_rmse(h, split.val)["buckets"]["rare"]["rmse"]
     r = lesson.fault_exercises("medium", split)["evaluation"].check((broken, rare))
-    assert not r.ok and "fix the other faults first" in r.message
+    assert not r.ok and "fail their own checks" in r.message and "fix those first" in r.message
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -40,8 +40,21 @@ def test_evaluation_check_names_the_changes_that_fail_together(seed):
     r = ex["evaluation"].check((pair, 0.7))
     assert not r.ok and "your init and your optimizer and learning rates fail together" in r.message
     r = ex["evaluation"].check(({**lesson.REFERENCE, "init": "default"}, 0.7))
-    assert not r.ok and "your init (init='default', init_std=0.05) is what holds it back" in r.message
+    assert not r.ok and "your init fails its own check (with init='default'" in r.message
     assert "regularizer" not in r.message  # unchanged groups are not blamed
+
+
+def test_evaluation_check_names_a_change_that_fails_its_own_check():
+    """SGD done right plus L2 at 0.2: 'fail together: putting back either one recovers' sent
+    the student to undo a good SGD setup while the regularizer still fails its own check."""
+    split = lesson.capstone_data("hard")
+    ex = lesson.fault_exercises("hard", split)
+    s = {**lesson.REFERENCE, "optimizer": "sgd", "lr": 30.0, "bias_lr": 0.5, "reg_strength": 0.2}
+    r = ex["evaluation"].check((s, 0.7))
+    if not r.ok:  # (only a failing job is blamed)
+        assert "your regularizer fails its own check" in r.message
+        assert "optimizer and learning rates" not in r.message
+    assert not ex["weight_decay"].check(s).ok
 
 
 def test_init_check_quotes_the_first_rmse_the_broken_job_prints():

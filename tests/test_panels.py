@@ -404,6 +404,23 @@ def test_a_run_that_diverged_midway_is_shown_as_no_result(tiny_data):
     assert v.bars.ax.xaxis.get_visible() and v.bars.ax.get_legend().get_visible()
 
 
+def test_a_pinned_run_that_diverged_is_drawn_in_the_curves_only(tiny_data):
+    """A diverged A drew its last finite epoch as bars, R² marks and a ρ in the title, and its
+    blow-up stretched B's curve flat (helper-44)."""
+    p = skew.skew_panel(item_zipf=0.0, optimizer="sgd", lr=300.0)  # diverges at epoch 5
+    p.pin_button.value = True
+    p.set(lr=30.0)
+    v = p.view
+    assert p.pinned[1].history.diverged and not p.result.history.diverged
+    assert "A" not in v.scatter.ax.get_title()
+    assert len(v.bars.pin_marks.get_xdata()) == 0 and len(v.recovery.pin_marks.get_xdata()) == 0
+    top = max(max(p.result.history.train_rmse), max(p.result.history.val_rmse))
+    assert v.curves.ax.get_ylim()[1] < 3 * top  # B's range, A off the top
+    assert len(v.curves.pin_val.get_xdata()) > 0  # A is still there, in the curves
+    assert "A (dotted)" in p.status_text and "diverged: drawn in the training curves only" in \
+        p.status_text
+
+
 def test_a_message_hides_the_old_legend_axis_and_title(tiny_data):
     """'No regularizer: no U-curve' kept the last U-curve's 'best: 0.1 → 0.621' legend, its λ
     axis and label (helper-43); a diverged init showed its init as 'after training'."""

@@ -358,24 +358,35 @@ def test_epochs_without_an_optimizer_step_are_said_not_judged(data):
     report = mf.diagnose(rec)
     assert [f.name for f in report.warnings] == ["no optimizer step"]
     assert "optimizer.step()" in report.warnings[0].fix and "nan" not in str(report).lower()
+    # an optimizer made inside the loop trains the tables: not "as they were at attach time"
+    rec = mf.watch(model, opt, train=data.train)
+    fit(model, torch.optim.Adam(model.parameters(), lr=0.01), data.train, data.val, epochs=1)
+    rec.epoch_end(val_rmse=1.0)
+    w = mf.diagnose(rec).warnings[0]
+    assert w.name == "no optimizer step" and "another one trains them" in w.explanation
+    assert "before the loop" in w.fix
 
 
 def test_settings_of_every_table_group_and_tensor_lrs(data):
-    """The item table's group decays, the user table's does not: the decay is seen (only the
-    first group was read); lr=torch.tensor(…) is a number, not 'not a number' (helper-43)."""
+    """Every group holding a table is read (only the first was): the larger lr (the one that
+    can diverge), the smaller weight_decay (the cliff needs decay on both tables: on the item
+    table alone the job ended better than without decay, helper-44); lr=torch.tensor(…) is a
+    number, not 'not a number' (helper-43)."""
     from mfteach.watch import _settings
 
     groups = [{"params": [], "lr": 0.01, "weight_decay": 0.0, "betas": (0.9, 0.999)},
               {"params": [], "lr": torch.tensor(1e6), "weight_decay": 0.5, "betas": (0.9, 0.99)}]
     got = _settings(groups)
-    assert got["lr"] == 1e6 and isinstance(got["lr"], float) and got["weight_decay"] == 0.5
+    assert got["lr"] == 1e6 and isinstance(got["lr"], float) and got["weight_decay"] == 0.0
     assert got["betas"] == (0.9, 0.999)  # not a number: the first group's
     nu, ni, _ = sizes(data)
     model = PlainMF(nu, ni)
     opt = torch.optim.Adam([{"params": [model.users.weight]},
                             {"params": [model.items.weight], "weight_decay": 0.5}], lr=0.01)
     rec = mf.watch(model, opt, train=data.train)
-    assert rec.settings[0]["weight_decay"] == 0.5
+    assert rec.settings[0]["weight_decay"] == 0.0
+    opt.param_groups[0]["weight_decay"] = 0.01
+    assert mf.watch(model, opt, train=data.train).settings[0]["weight_decay"] == 0.01
 
 
 def test_tables_diagnose_cannot_read_are_refused_by_name():

@@ -18,7 +18,7 @@ from ..metrics import history_bucket_rmse, recovery_r2
 from ..preprocessing import popularity_buckets
 from ..training import TrainConfig
 from ..ui import Panel, PanelMessage, Toggle, panel_factory, plots
-from .common import Run, grid, show_diverged, trained
+from .common import Run, finished, grid, show_diverged, trained
 from .exercises import CheckResult, Exercise
 
 __all__ = ["Fault", "FAULTS", "LEVELS", "REFERENCE", "SCRIPT", "broken_settings", "settings_with",
@@ -229,9 +229,10 @@ class _CapstoneView:
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
         if show_diverged(h, (self.bars, self.spectrum, self.scatter)):
             return
-        self.bars.update(run.extra["buckets"], pinned.extra["buckets"] if pinned else None)
+        end = finished(pinned)  # (A, unless it diverged)
+        self.bars.update(run.extra["buckets"], end.extra["buckets"] if end else None)
         P, Q = h.factors()
-        pin = pinned.history if pinned else None
+        pin = end.history if end else None
         self.spectrum.update(P, Q[:n], pinned=(pin.factors()[0], pin.factors()[1][:n]) if pin else None)
         self.scatter.update(h, pin)
 

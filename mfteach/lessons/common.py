@@ -18,7 +18,7 @@ from .. import forked, runcache
 from .background import Gate as _Gate, Later as _Later, cores
 from .background import lower_priority  # (check_own imports it from here too)
 
-__all__ = ["notebook_data", "reference_rmse", "Run", "grid", "show_diverged", "trained", "train_many", "thread_map",
+__all__ = ["notebook_data", "reference_rmse", "Run", "grid", "finished", "show_diverged", "trained", "train_many", "thread_map",
            "prefetch", "kept_run", "call_ahead", "called", "epochs_at_hand"]
 
 
@@ -62,6 +62,12 @@ class Run:
 def grid(fig, rows=2, cols=2):
     """A rows × cols grid of axes on ``fig`` (always 2-D)."""
     return fig.subplots(rows, cols, squeeze=False)
+
+
+def finished(pinned):
+    """``pinned`` (a run "A") if it is a result to draw, else None: one that diverged is drawn in
+    the training curves only (its last finite epoch is no result)."""
+    return None if pinned is None or pinned.history.diverged else pinned
 
 
 def show_diverged(history, plots) -> bool:

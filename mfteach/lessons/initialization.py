@@ -11,8 +11,8 @@ from ..model import init_std as scheme_std  # (a panel parameter is called init_
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, Slider, panel_factory, plots
 from .article import BatchLoader  # the article loop's data_loader (re-exported)
-from .common import (Run, grid, kept_run, notebook_data, prefetch, show_diverged, thread_map,
-                     train_many, trained)
+from .common import (Run, finished, grid, kept_run, notebook_data, prefetch, show_diverged,
+                     thread_map, train_many, trained)
 from .exercises import Exercise, check_init_function, close_to
 
 __all__ = ["INIT_LABELS", "OPTIMIZER_SETUPS", "init_panel", "init_std_panel", "init_comparison",
@@ -43,13 +43,13 @@ class _InitView:
         self.all = (self.curves, self.preds, self.norms, self.buckets)
 
     def update(self, run, pinned=None):
-        h = run.history
+        h, end = run.history, finished(pinned)  # (end: A, unless it diverged)
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
         self.preds.update(run.extra["init_pred"], pinned=pinned.extra["init_pred"] if pinned else None)
         if show_diverged(h, (self.norms, self.buckets)):  # (not its init as "after training")
             return
-        self.norms.update(h, pinned.history if pinned else None)
-        self.buckets.update(h, pinned.history if pinned else None)
+        self.norms.update(h, end.history if end else None)
+        self.buckets.update(h, end.history if end else None)
 
     def message(self, text):
         for p in self.all:

@@ -11,7 +11,7 @@ from ..preprocessing import BUCKETS, popularity_buckets
 from ..training import TrainConfig
 from ..ui import Choice, Panel, Slider, Sweep, Toggle, panel_factory, plots
 from ..ui.progress import progress_bar
-from .common import Run, epochs_at_hand, grid, notebook_data, prefetch, train_many, trained
+from .common import Run, epochs_at_hand, finished, grid, notebook_data, prefetch, train_many, trained
 from .exercises import Exercise
 
 __all__ = ["REGULARIZERS", "reg_config", "reg_sweep", "u_point", "sweep_strengths", "reg_panel", "critical_weight_decay",
@@ -102,7 +102,7 @@ class _RegView:
             (self.spectrum, "Singular values at epoch {k}"), (self.buckets, "Item norms to epoch {k}"))}
 
     def update(self, run, pinned=None, sweep=None, epochs=None):
-        h, k = run.history, len(run.history.epochs) - 1
+        h, k, end = run.history, len(run.history.epochs) - 1, finished(pinned)
         for p, (first, look) in self.titles.items():  # a first look says which epoch it shows
             p.ax.set_title(look.format(k=k, n=epochs) if look and epochs is not None else first)
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None,
@@ -111,8 +111,8 @@ class _RegView:
             self.sweep.message("No regularizer: no U-curve.\nChoose one above.")
         else:
             self.update_sweep(run, pinned, sweep, live=epochs is None)
-        self.spectrum.update(*h.factors(), pinned=pinned.history.factors() if pinned else None)
-        self.buckets.update(h, pinned.history if pinned else None, epochs=epochs)
+        self.spectrum.update(*h.factors(), pinned=end.history.factors() if end else None)
+        self.buckets.update(h, end.history if end else None, epochs=epochs)
 
     def update_preview(self, run, pinned, values, sweep):
         """A first look while a longer run trains (ui/preview.py): no live point on its U-curve."""

@@ -13,7 +13,8 @@ from ..preprocessing import popularity_buckets
 from ..training import TrainConfig, train
 from ..ui import Choice, Panel, PanelMessage, Slider, panel_factory, plots
 from ..ui.progress import progress_bar
-from .common import Run, call_ahead, called, grid, notebook_data, prefetch, show_diverged, trained
+from .common import (Run, call_ahead, called, finished, grid, notebook_data, prefetch,
+                     show_diverged, trained)
 from .exercises import Exercise
 
 __all__ = ["OPTIMIZER_SETUPS", "NORMALIZATIONS", "skew_config", "skew_panel", "skew_sweep",
@@ -71,13 +72,13 @@ class _SkewView:
         self.all = (self.bars, self.recovery, self.scatter, self.curves)
 
     def update(self, run, pinned=None):
-        h, e = run.history, run.extra
+        h, e, end = run.history, run.extra, finished(pinned)
         self.curves.update(h, run.mean_rmse, run.truth_rmse, pinned.history if pinned else None)
         if show_diverged(h, (self.bars, self.recovery, self.scatter)):  # (no "popular is worst")
             return
-        self.bars.update(e["buckets"], pinned.extra["buckets"] if pinned else None)
-        self.recovery.update(e["recovery"], pinned.extra["recovery"] if pinned else None)
-        self.scatter.update(h, pinned.history if pinned else None)
+        self.bars.update(e["buckets"], end.extra["buckets"] if end else None)
+        self.recovery.update(e["recovery"], end.extra["recovery"] if end else None)
+        self.scatter.update(h, end.history if end else None)
 
     def message(self, text):
         for p in self.all:

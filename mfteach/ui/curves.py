@@ -70,7 +70,8 @@ class RmseCurves(_Plot):
         self.truth_line.set_label("true model" if truth_rmse is not None else "_true model")
         self.mean_line.set_label("predict the mean" if mean_rmse is not None else "_mean")
         vals = _finite(list(history.train_rmse) + list(history.val_rmse)
-                       + ([] if pinned is None else list(pinned.train_rmse) + list(pinned.val_rmse))
+                       + ([] if pinned is None or pinned.diverged  # a blown-up A: off the top
+                          else list(pinned.train_rmse) + list(pinned.val_rmse))
                        + [v for v in (mean_rmse, truth_rmse) if v is not None])
         n_ep = max(len(ep), len(pinned.epochs) if pinned is not None else 0, (epochs or 0) + 1)
         self.ax.set_xlim(-0.3, max(n_ep - 1, 1) + 0.3)

@@ -392,8 +392,7 @@ class Panel(PanelDisplay):
         # the current run's own draw time, not that of the sweep point drawn last
         seconds = {**self.last_seconds, **{k: job.seconds[k] for k in ("draw", "encode")
                                            if k in job.seconds}}
-        self.status.value = status_html(line, msg, job, seconds,
-                                        self.pinned[0] if self.pinned else None)
+        self.status.value = status_html(line, msg, job, seconds, self.pinned)
 
     def __repr__(self):
         return f"Panel({', '.join(f'{k}={_fmt(v)}' for k, v in self.values.items())})"

@@ -31,16 +31,19 @@ def preview_html(shown, training, computed, drawn) -> str:
             f"({how}, drawn in {drawn:.2f} s)</div>")
 
 
-def status_html(line, msg, job, seconds, pinned_values=None) -> str:
+def status_html(line, msg, job, seconds, pinned=None) -> str:
     """``line``: the describe() text (or None with ``msg``, a problem in plain words); ``job``: the
-    move shown; ``seconds``: the panel's last timings; ``pinned_values``: the settings of "A"."""
+    move shown; ``seconds``: the panel's last timings; ``pinned``: (settings, result) of "A"."""
+    pinned_values, a = pinned if pinned else (None, None)
+    gone = getattr(getattr(a, "history", None), "diverged", None)  # drawn in the curves only
     timing = ("from cache" if job.cached else f"computed in {seconds['compute']:.2f} s") + \
              f", drawn in {seconds['draw'] + seconds['encode']:.2f} s"
     body = (f"<span style='color:#D55E00'>⚠ {html.escape(msg)}</span>" if msg is not None
             else html.escape(line))
     if job.sweep is not None and not job.sweep.complete:
         timing += f" — {job.sweep}"   # e.g. "sweep: run 3/7" while the points fill in
-    pin = (f" <span style='color:#CC79A7'>A (dotted) = {_settings(pinned_values)}</span>"
+    pin = (f" <span style='color:#CC79A7'>A (dotted) = {_settings(pinned_values)}"
+           f"{' — diverged: drawn in the training curves only' if gone else ''}</span>"
            if pinned_values else "")
     return (f"<div style='font-size:1.05em'>{body}"
             f"<span style='color:#666'> ({timing})</span>{pin}</div>")

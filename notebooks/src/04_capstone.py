@@ -170,8 +170,9 @@ for name, ex in faults.items():
 # The `evaluation` fault is fixed by *reporting* differently: compute your fixed model's RMSE on
 # rare items (1–5 training ratings) and pass `(fixed, that_number)` to its check. It runs your
 # settings and refuses a model that is still broken (more than 0.1 above the reference job),
-# naming the settings it hinges on: it puts each group you changed back to the reference, one at
-# a time. Changes that each pass their own check can still fail together.
+# naming what it hinges on: a group of your changes that fails its own fault's check, else the
+# groups that, put back to the reference one at a time, recover the job. Changes that each pass
+# their own check can still fail together.
 
 # %%
 if "evaluation" in faults:
