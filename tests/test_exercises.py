@@ -351,7 +351,7 @@ def _evaluation_answers(c):
     rare = b["buckets"]["rare"]["rmse"]
     return [("reference", (dict(R), rare), True, "hides a"),
             ("l2_batch 0.1", (c["alt"], c["alt_rare"]), True, "report both"),
-            ("broken, its own rare RMSE", (broken, rare), False, "fix the other faults first"),
+            ("broken, its own rare RMSE", (broken, rare), False, "fail their own checks"),
             ("overall RMSE", (dict(R), b["overall"]), False, "overall RMSE"),
             ("per-item average", (dict(R), b["per_item"]), False, "per_item"),
             ("MSE", (dict(R), rare ** 2), False, "mean squared error"),
