@@ -50,10 +50,10 @@ def read_ratings(path, *, columns=("user", "item", "rating"), sep=None, header="
         and fits float32 (the type ratings are stored in).
     encoding: the file's text encoding (default 'utf-8'; a UTF-8 byte-order mark is skipped).
         Bytes that do not decode are tolerated in ignored columns only.
-    Ids must be non-negative integers up to 2**63 - 1, written as integers; they are mapped to
-    contiguous indices and kept exactly as ``user_ids``/``item_ids``. Blank lines at the very end
-    are ignored, anywhere else they are an error. Files ending in .gz, .bz2, .xz or .zip (one
-    member) are decompressed.
+    Ids must be non-negative integers up to 2**63 - 1 (1, 01, +1 and 1.0 are all id 1; 1.5 is
+    refused); they are mapped to contiguous indices and kept exactly as ``user_ids`` /
+    ``item_ids``. Blank lines at the very end are ignored, anywhere else they are an error. Files
+    ending in .gz, .bz2, .xz or .zip (one member) are decompressed.
     """
     try:
         path = os.fsdecode(os.fspath(path))

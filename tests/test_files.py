@@ -198,3 +198,14 @@ def test_the_example_file_in_data_reads_as_documented():
     r = mf.read_ratings(p, scale=(1, 5))
     assert (len(r), r.n_users, r.n_items) == (30, 8, 6)
     assert r.scale == (1.0, 5.0) and set(np.unique(r.ratings)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+
+
+def test_ids_written_as_other_integers_are_one_id(both_readers, tmp_path):
+    """What read_ratings's docstring says: 1, 01, +1 and 1.0 are all id 1; 1.5 is refused."""
+    p = tmp_path / "ids.csv"
+    p.write_text("user,item,rating\n1,2,4\n01,3,5\n+1,4,3\n1.0,5,2\n")
+    r = mf.read_ratings(p)
+    assert list(r.user_ids) == [1] and list(r.users) == [0, 0, 0, 0]
+    p.write_text("user,item,rating\n1.5,2,4\n")
+    with pytest.raises(ValueError, match="line 2, column 'user'.*1.5 is not an integer"):
+        mf.read_ratings(p)
