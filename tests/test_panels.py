@@ -554,7 +554,9 @@ def test_a_burst_of_moves_retrains_once_for_the_last_value():
 
     async def scenario():
         calls, swept = [], []
-        p = _toy(calls, swept, background=True)   # built inside a running loop, as in a kernel
+        # built inside a running loop, as in a kernel; a sweep point takes 0.1 s, so that a busy
+        # machine cannot run all of value 1's points before the burst (seen once, loaded: a race)
+        p = _toy(calls, swept, background=True, point_s=0.1)
         assert calls == [1] and p._job.phase == "sweep"  # drawn; its sweep not yet run
         for x in range(2, 9):                      # a burst: seven moves, no loop turn between
             p.controls["x"].value = x
