@@ -170,9 +170,12 @@ class Source:
                           f"pass the file's encoding=")
 
 
+EXT_SEP = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".data": "\t"}  # (check-model uses it too)
+
+
 def sep_for(src: Source):
     """The separator its extension implies: ',' for .csv, tab for .tsv/.tab/.data; else None."""
-    return {".csv": ",", ".tsv": "\t", ".tab": "\t", ".data": "\t"}.get(src.inner_ext)
+    return EXT_SEP.get(src.inner_ext)
 
 
 def sniff(src: Source) -> str:

@@ -223,14 +223,17 @@ def _load_tensors(path):
 def _fields(line, sep) -> list:
     """A line's fields, split as read_ratings splits them (sep None: ',' tab ';' '|', the first
     the line holds, else whitespace)."""
-    sep = sep or next((s for s in (",", "\t", ";", "|") if s in line), None)
+    from ._csv import _SNIFF
+
+    sep = sep or next((s for s in _SNIFF[:-1] if s in line), None)  # (the last: a space)
     parts = line.strip().split(sep) if sep not in (None, " ", r"\s+") else line.split()
     return [x.strip().strip('"') for x in parts]
 
 
 def _sep(path, sep):
-    ext = os.path.splitext(str(path))[1].lower()
-    return sep or {".csv": ",", ".tsv": "\t", ".tab": "\t", ".data": "\t"}.get(ext)
+    from ._csv import EXT_SEP
+
+    return sep or EXT_SEP.get(os.path.splitext(str(path))[1].lower())
 
 
 def _ratings_columns(path, sep=None):

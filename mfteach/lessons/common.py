@@ -18,8 +18,9 @@ from .. import forked, runcache
 from .background import Gate as _Gate, Later as _Later, cores
 from .background import lower_priority  # (check_own imports it from here too)
 
-__all__ = ["notebook_data", "reference_rmse", "Run", "grid", "finished", "show_diverged", "trained", "train_many", "thread_map",
-           "prefetch", "kept_run", "call_ahead", "called", "epochs_at_hand"]
+__all__ = ["notebook_data", "reference_rmse", "Run", "grid", "finished", "show_diverged", "trained",
+           "train_many", "thread_map", "prefetch", "kept_run", "call_ahead", "called",
+           "epochs_at_hand"]
 
 
 def notebook_data(item_zipf=1.2, user_zipf=0.8, noise=0.5, cold_items=0.0, n_items=1500,
